@@ -1,0 +1,113 @@
+"""Dates as policies state them (更新日期 / Last updated ...), and dates and durations as people type them."""
+
+import re
+from datetime import date, timedelta
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(?P<month_name>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+
+_DATE_FORMS = [
+    r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?",
+    r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})",
+    _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})",
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<y>\d{4})",
+]
+_DATE_PATTERNS = [re.compile(form, re.IGNORECASE) for form in _DATE_FORMS]
+
+_UPDATE_LABELS = (
+    r"最近更新(?:日期|时间)?|最新更新(?:日期|时间)?|版本更新(?:日期|时间)|更新(?:日期|时间)|更新于|"
+    r"修订(?:日期|时间)|发布(?:日期|时间)|发布于|"
+    r"last\s+(?:updated|modified|revised)(?:\s+on)?|updated(?:\s+on)?|revised(?:\s+on)?"
+)
+_EFFECTIVE_LABELS = r"生效(?:日期|时间)|生效于|effective(?:\s+date)?(?:\s+(?:as\s+of|from|on))?"
+# After the label: punctuation or a little filler (":", "：", " is ", "为") before the date itself.
+_GAP = r"[\s:：,，)）(（]*(?:is|为|是)?[\s:：]*"
+_STATED_UPDATE = re.compile(rf"(?:{_UPDATE_LABELS}){_GAP}", re.IGNORECASE)
+_STATED_EFFECTIVE = re.compile(rf"(?:{_EFFECTIVE_LABELS}){_GAP}", re.IGNORECASE)
+
+
+def _date_from_match(match: re.Match[str]) -> date | None:
+    """The date a match of one of the date forms names, or None when it is impossible."""
+    groups = {key: value for key, value in match.groupdict().items() if value}
+    month = _MONTHS[groups["month_name"].lower()] if "month_name" in groups else int(groups["m"])
+    try:
+        return date(int(groups["y"]), month, int(groups["d"]))
+    except ValueError:
+        return None
+
+
+def _date_at(text: str, position: int) -> date | None:
+    """The real date written at ``position`` of ``text``, if one starts there."""
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text, position)
+        if match:
+            return _date_from_match(match)
+    return None
+
+
+def _first_stated(label: re.Pattern[str], text: str) -> date | None:
+    for match in label.finditer(text):
+        found = _date_at(text, match.end())
+        if found:
+            return found
+    return None
+
+
+def stated_dates(text: str) -> tuple[date | None, date | None]:
+    """The update date and the effective date a policy states about itself, when it does."""
+    return _first_stated(_STATED_UPDATE, text), _first_stated(_STATED_EFFECTIVE, text)
+
+
+class DateInputError(ValueError):
+    """A date typed by a person that is malformed or impossible; the message says which."""
+
+
+_USER_FORMS = [re.compile(rf"^\s*(?:{form})\s*$", re.IGNORECASE) for form in _DATE_FORMS]
+_COMPACT = re.compile(r"^\s*(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})\s*$")
+EXAMPLE_FORMATS = "2025-11-10, 2025/11/10, 2025.11.10, 20251110, 2025年11月10日"
+
+
+def parse_user_date(value: str) -> date:
+    """Parse a date typed by a person in any of :data:`EXAMPLE_FORMATS`."""
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    for pattern in [*_USER_FORMS, _COMPACT]:
+        match = pattern.match(value)
+        if match:
+            parsed = _date_from_match(match)
+            if parsed is None:
+                raise DateInputError(f"{shown!r} is not a real date")
+            return parsed
+    raise DateInputError(f"{shown!r} is not a date; use one of {EXAMPLE_FORMATS}")
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str) -> timedelta:
+    """Parse ``<number><unit>`` (s, m, h or d), such as ``90s``, ``30m``, ``6h`` or ``1d``."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; use a number and a unit, e.g. 90s, 30m, 6h or 1d")
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    return timedelta(seconds=amount * _UNIT_SECONDS[unit])

@@ -1,0 +1,226 @@
+"""The ``policywatch`` command: check, history, platforms."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from analysis.diff import line_stats
+from bot.settings import Settings, SettingsError, load_settings
+from scraping.catalog import CatalogError, load_catalog
+from scraping.check import CheckResult, active_targets, check_all
+from scraping.fetch import make_client
+from scraping.sync import sync_catalog
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade_database
+from storage.models import CheckOutcome, Document, Platform, Version, utcnow
+from storage.search import PlatformLookupError, find_platforms, resolve_platform
+from storage.versions import versions_of
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_MINUTE = "%Y-%m-%d %H:%M"
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback, exit status 2."""
+
+
+def prepare(settings: Settings) -> Engine:
+    """Migrate the database and sync the catalog into it."""
+    catalog = load_catalog(settings.CATALOG_PATH)
+    engine = make_engine(settings.DATABASE_URL)
+    upgrade_database(engine)
+    with session_scope(engine) as session:
+        sync_catalog(session, catalog, utcnow())
+    return engine
+
+
+def _resolve_all(session: Session, queries: Sequence[str]) -> list[int]:
+    try:
+        return [resolve_platform(session, query, include_retired=False).id for query in queries]
+    except PlatformLookupError as error:
+        raise UserError(str(error)) from None
+
+
+def describe(result: CheckResult, engine: Engine) -> str:
+    """The human line for one check result."""
+    if result.outcome is CheckOutcome.FAILED:
+        return f"failed ({result.reason})"
+    if result.outcome is CheckOutcome.NOT_MODIFIED:
+        return "not modified"
+    if result.outcome is CheckOutcome.UNCHANGED:
+        return "unchanged"
+    with Session(engine) as session:
+        version = session.get(Version, result.version_id)
+        previous = session.get(Version, result.previous_version_id) if result.previous_version_id else None
+    if previous is None:
+        return f"new version (baseline, {version.text.count(chr(10)) + 1} lines)"
+    if result.outcome is CheckOutcome.REVERTED:
+        return f"reverted (back to version {version.id}, first seen {version.first_seen_at:%Y-%m-%d})"
+    stats = line_stats(previous.text, version.text)
+    return f"new version ({stats.added} lines added, {stats.removed} removed, {stats.changed} changed)"
+
+
+def _as_json(result: CheckResult) -> str:
+    return json.dumps(
+        {
+            "platform": result.target.platform_slug,
+            "document_kind": result.target.kind,
+            "outcome": result.outcome.value,
+            "reason": result.reason,
+            "version_id": result.version_id,
+            "previous_version_id": result.previous_version_id,
+            "is_baseline": result.is_baseline,
+            "url": result.target.url,
+        },
+        ensure_ascii=False,
+    )
+
+
+async def _check_pass(engine: Engine, settings: Settings, platforms: Sequence[str], as_json: bool) -> int:
+    with Session(engine) as session:
+        targets = active_targets(session, _resolve_all(session, platforms) if platforms else None)
+    failures = 0
+    progress = sys.stderr.isatty() and len(targets) > 1
+    async with make_client(allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS) as client:
+        done = 0
+        async for result in check_all(engine, client, targets):
+            done += 1
+            failures += result.outcome is CheckOutcome.FAILED
+            name = f"{result.target.platform_slug}/{result.target.kind}"
+            print(_as_json(result) if as_json else f"{name}: {describe(result, engine)}", flush=True)
+            if progress:
+                print(f"\r[{done}/{len(targets)}] checked", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def cmd_check(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_check_pass(engine, settings, args.platforms, args.json))
+
+
+def _version_json(kind: str, version: Version) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": version.id,
+        "document_kind": kind,
+        "sha256": version.sha256,
+        "chars": version.chars,
+        "first_seen_at": iso(version.first_seen_at),
+        "last_seen_at": iso(version.last_seen_at),
+        "stated_update_date": iso(version.stated_update_date),
+        "stated_effective_date": iso(version.stated_effective_date),
+    }
+
+
+def _print_history(platform: Platform, history: list[tuple[Document, list[Version]]], out: TextIO) -> None:
+    print(f"{platform.name_zh} / {platform.name_en} ({platform.slug})", file=out)
+    for document, versions in history:
+        print(f"  {document.kind}  {document.url}", file=out)
+        if not versions:
+            print("    no version yet: run `policywatch check`", file=out)
+        for version in versions:
+            updated = version.stated_update_date or "-"
+            effective = version.stated_effective_date or "-"
+            print(
+                f"    #{version.id}  updated {updated}  effective {effective}  "
+                f"first seen {version.first_seen_at:{_MINUTE}}  last seen {version.last_seen_at:{_MINUTE}}  "
+                f"{version.chars} chars",
+                file=out,
+            )
+
+
+def cmd_history(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        platform = resolve_platform(session, args.platform) if args.platform.strip() else None
+        if platform is None:
+            raise UserError("name a platform, e.g. `policywatch history zeekr`")
+        documents = session.exec(select(Document).where(Document.platform_id == platform.id)).all()
+        history = [(document, versions_of(session, document.id)) for document in documents]
+    if args.json:
+        rows = [
+            _version_json(document.kind, version) for document, versions in history for version in versions
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        _print_history(platform, history, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        if args.query:
+            platforms = find_platforms(session, args.query, limit=50)
+        else:
+            platforms = list(
+                session.exec(select(Platform).where(Platform.retired_at.is_(None)).order_by(Platform.slug))
+            )
+        kinds = {
+            p.id: [d.kind for d in session.exec(select(Document).where(Document.platform_id == p.id))]
+            for p in platforms
+        }
+    if args.query and not platforms:
+        raise UserError(f"no platform matches {args.query[:100]!r}")
+    if args.json:
+        rows = [
+            {
+                "slug": p.slug,
+                "name_zh": p.name_zh,
+                "name_en": p.name_en,
+                "aliases": p.aliases,
+                "documents": kinds[p.id],
+            }
+            for p in platforms
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for p in platforms:
+        print(f"{p.slug:<14} {p.name_zh} / {p.name_en}  [{', '.join(kinds[p.id])}]")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policywatch", description="Track changes to privacy policies.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser("check", help="check documents now and print what changed")
+    check.add_argument("platforms", nargs="*", metavar="PLATFORM", help="slug, name or alias (default: all)")
+    check.add_argument("--json", action="store_true", help="one JSON object per line per document")
+    check.set_defaults(handler=cmd_check)
+    history = commands.add_parser("history", help="list the versions of a platform's documents")
+    history.add_argument("platform", metavar="PLATFORM", help="slug, name or alias")
+    history.add_argument("--json", action="store_true", help="a JSON array of versions")
+    history.set_defaults(handler=cmd_history)
+    platforms = commands.add_parser("platforms", help="list or search the catalog")
+    platforms.add_argument("query", nargs="?", metavar="QUERY", help="name, alias or pinyin to search for")
+    platforms.add_argument("--json", action="store_true", help="a JSON array of platforms")
+    platforms.set_defaults(handler=cmd_platforms)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``policywatch`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        engine = prepare(settings)
+        return args.handler(engine, settings, args)
+    except (SettingsError, CatalogError, UserError, PlatformLookupError) as error:
+        print(f"policywatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # the reader (e.g. `| head`) has gone; nothing is left to say
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The one settings object, read once from the environment and an optional ``.env`` file."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BeforeValidator, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from analysis.dates import parse_duration
+
+DEFAULT_DATABASE_URL = "sqlite:///data/policywatch.db"
+BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "scraping" / "catalog.yaml"
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class Settings(BaseSettings):
+    """Configuration of PolicyWatch; every field is an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    CATALOG_PATH: Path = BUNDLED_CATALOG
+    CHECK_INTERVAL: Duration = timedelta(hours=6)
+    ALLOW_PRIVATE_NETWORKS: bool = False
+
+
+class SettingsError(Exception):
+    """A setting has an invalid value; the message names the variable."""
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one readable message per variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

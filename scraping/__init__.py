@@ -1,0 +1,1 @@
+"""The catalog of platforms, fetching, extraction to clean text, and checking one document."""

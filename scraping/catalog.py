@@ -1,0 +1,155 @@
+"""The catalog of tracked platforms: a YAML file, validated whole at load."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from analysis.dates import parse_duration
+
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_KIND = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class CatalogError(Exception):
+    """The catalog is broken; the message names the file, the entry and the field."""
+
+
+def _check_selector(selector: str) -> str:
+    try:
+        CSSSelector(selector)
+    except SelectorError as error:
+        raise ValueError(f"{selector!r} is not a valid CSS selector ({error})") from None
+    return selector
+
+
+def _check_pattern(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"{pattern!r} is not a valid regular expression ({error})") from None
+    return pattern
+
+
+def _as_duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+CssSelector = Annotated[str, AfterValidator(_check_selector)]
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Names(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class DocumentSpec(_Strict):
+    """One document of a platform as the catalog describes it."""
+
+    kind: str = Field(pattern=_KIND)
+    url: str
+    select: list[CssSelector] = []
+    remove: list[CssSelector] = []
+    render: Literal["http", "browser"] = "http"
+    interval: Annotated[timedelta, BeforeValidator(_as_duration)] | None = None
+    ignore: list[Pattern] = []
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return url
+
+    def options(self) -> dict[str, Any]:
+        """What extraction and scheduling need, as stored with the document."""
+        return self.model_dump(mode="json", exclude={"kind", "url"}, exclude_defaults=True)
+
+
+class PlatformSpec(_Strict):
+    """A platform and its documents."""
+
+    slug: str = Field(pattern=_SLUG)
+    name: Names
+    aliases: list[str] = []
+    documents: list[DocumentSpec] = Field(min_length=1)
+
+    @field_validator("documents")
+    @classmethod
+    def _one_document_per_kind(cls, documents: list[DocumentSpec]) -> list[DocumentSpec]:
+        kinds = [document.kind for document in documents]
+        repeated = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+        if repeated:
+            raise ValueError(f"kind {', '.join(repeated)} appears more than once")
+        return documents
+
+
+class Catalog(_Strict):
+    platforms: list[PlatformSpec] = Field(min_length=1)
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique_slugs(cls, platforms: list[PlatformSpec]) -> list[PlatformSpec]:
+        slugs = [platform.slug for platform in platforms]
+        repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if repeated:
+            raise ValueError(f"slug {', '.join(repeated)} appears more than once")
+        return platforms
+
+
+def _describe_location(raw: Any, location: tuple[int | str, ...]) -> str:
+    """``platforms[3] (zeekr) documents[0].url`` for a pydantic error location."""
+    parts: list[str] = []
+    node = raw
+    for step in location:
+        if isinstance(step, int):
+            parts[-1] += f"[{step}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            if isinstance(node, dict) and "slug" in node:
+                parts[-1] += f" ({node['slug']})"
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def parse_catalog(source: str, path: Path) -> Catalog:
+    """Validate catalog YAML text; errors name ``path``, the entry and the field."""
+    try:
+        raw = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise CatalogError(f"{path}{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as error:
+        problems = [f"{path}: {_describe_location(raw, e['loc'])}: {e['msg']}" for e in error.errors()]
+        raise CatalogError("\n".join(problems)) from None
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate the catalog file."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read the catalog: {error.strerror}") from None
+    return parse_catalog(source, path)

@@ -1,0 +1,56 @@
+"""Bytes to text: the HTTP header's charset, then the page's meta tag, then detection."""
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# gb2312 and gbk labels are, in practice, gb18030 (its superset): decode them as such, as browsers do.
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "ascii": "utf-8",
+}
+_META_WINDOW = 64 * 1024
+
+
+def _codec_name(label: str) -> str | None:
+    """The Python codec for a charset label, widened to its superset; None when unknown."""
+    try:
+        name = codecs.lookup(label.strip().lower()).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def charset_candidates(body: bytes, content_type: str | None) -> list[str]:
+    """Codecs to try, in order: the header's, then the meta tag's (both only if Python knows them)."""
+    labels = []
+    if content_type and (match := _HEADER_CHARSET.search(content_type)):
+        labels.append(match.group(1))
+    if match := _META_CHARSET.search(body[:_META_WINDOW]):
+        labels.append(match.group(1).decode("ascii", "replace"))
+    names = [_codec_name(label) for label in labels]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def decode_body(body: bytes, content_type: str | None) -> str:
+    """Decode a response body; a label that does not fit the bytes is skipped, not trusted."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
+    for codec in charset_candidates(body, content_type):
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body).best()
+    codec = _codec_name(best.encoding) if best else None
+    return body.decode(codec or "utf-8", "replace")

@@ -1,0 +1,166 @@
+"""HTML (or plain text) to clean paragraph-per-line text: headings, paragraphs, list items, table cells."""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from scraping.decode import decode_body
+from scraping.errors import ExtractError
+
+# Never content: code, embedded objects and page furniture.
+_ALWAYS_DROPPED = (
+    "script, style, noscript, template, svg, iframe, object, canvas, [hidden], [aria-hidden=true]"
+)
+# Boilerplate around the content, dropped when the catalog names no `select`.
+_BOILERPLATE = (
+    "nav, header, footer, aside, form, [role=navigation], [role=banner], [role=contentinfo], "
+    "[id*=cookie], [class*=cookie], [id*=consent], [class*=consent], [class*=gdpr]"
+)
+_MAIN_CONTENT = ["main", "[role=main]", "article"]
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote caption dd details div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead "
+    "tr ul".split()
+)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_line(line: str) -> str:
+    """NFKC (full-width forms, NBSP, ideographic space), no zero-width characters, single spaces."""
+    line = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", line))
+    return _SPACES.sub(" ", line).strip()
+
+
+def normalize_text(lines: Iterable[str]) -> str:
+    """Normalize each line; keep single blank lines between paragraphs, none at the ends."""
+    kept: list[str] = []
+    for line in lines:
+        clean = normalize_line(line)
+        if clean or (kept and kept[-1]):
+            kept.append(clean)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept)
+
+
+def _select_all(root: etree._Element, selector: str) -> list[etree._Element]:
+    return CSSSelector(selector)(root)
+
+
+def _drop(root: etree._Element, selectors: Iterable[str]) -> None:
+    for selector in selectors:
+        for element in _select_all(root, selector):
+            if element.getparent() is not None:
+                element.drop_tree()
+
+
+class _LineWriter:
+    """Collects text into lines: block edges end a non-empty line, ``<br>`` always ends one."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._current: list[str] = []
+
+    def text(self, value: str | None) -> None:
+        if value:
+            self._current.append(value)
+
+    def soft_break(self) -> None:
+        if "".join(self._current).strip():
+            self.hard_break()
+
+    def hard_break(self) -> None:
+        self.lines.append("".join(self._current))
+        self._current = []
+
+    def finish(self) -> list[str]:
+        self.soft_break()
+        return self.lines
+
+
+def _write(element: etree._Element, out: _LineWriter) -> None:
+    if not isinstance(element.tag, str):  # comments and processing instructions: only their tail counts
+        out.text(element.tail)
+        return
+    tag = element.tag.lower()
+    if tag == "br":
+        out.hard_break()
+    elif tag in _BLOCK_TAGS:
+        out.soft_break()
+        if tag == "p" and not (element.text_content() or "").strip():
+            out.hard_break()  # an empty paragraph is the author's blank line
+    if tag == "pre":
+        for i, piece in enumerate((element.text_content() or "").split("\n")):
+            if i:
+                out.hard_break()
+            out.text(piece)
+    else:
+        out.text(element.text)
+        for child in element:
+            _write(child, out)
+    if tag in _BLOCK_TAGS:
+        out.soft_break()
+    out.text(element.tail)
+
+
+def _content_roots(root: etree._Element, select: list[str]) -> list[etree._Element]:
+    """The elements holding the policy: the catalog's `select`, else the page's main content."""
+    if select:
+        roots = [element for selector in select for element in _select_all(root, selector)]
+        if not roots:
+            raise ExtractError(f"the selector {', '.join(select)!r} matched nothing on the page")
+        return roots
+    for selector in _MAIN_CONTENT:
+        found = _select_all(root, selector)
+        if found:
+            return [max(found, key=lambda element: len(element.text_content() or ""))]
+    body = root.find("body")
+    return [body if body is not None else root]
+
+
+def parse_html(html: str) -> etree._Element:
+    """Parse a page, however broken; an empty page is an ExtractError."""
+    if not html.strip():
+        raise ExtractError("the page is empty")
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as error:
+        raise ExtractError(f"the page could not be parsed as HTML: {error}") from None
+
+
+def extract_html(html: str, select: list[str] | None = None, remove: list[str] | None = None) -> str:
+    """The clean text of an HTML page; raises ExtractError when no text is left."""
+    root = parse_html(html)
+    _drop(root, [_ALWAYS_DROPPED, *(remove or [])])
+    if not select:
+        _drop(root, [_BOILERPLATE])
+    writer = _LineWriter()
+    for content in _content_roots(root, select or []):
+        _write(content, writer)
+        writer.soft_break()
+    text = normalize_text(writer.finish())
+    if not text:
+        raise ExtractError("the page holds no text")
+    return text
+
+
+def extract_plain(text: str) -> str:
+    """The clean text of a plain-text document."""
+    clean = normalize_text(text.splitlines())
+    if not clean:
+        raise ExtractError("the document is empty")
+    return clean
+
+
+def extract_body(body: bytes, content_type: str | None, select: list[str], remove: list[str]) -> str:
+    """The clean text of a fetched body, by its content type (HTML unless it says plain text)."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    text = decode_body(body, content_type)
+    if mime == "text/plain":
+        return extract_plain(text)
+    return extract_html(text, select, remove)

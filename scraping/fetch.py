@@ -1,0 +1,106 @@
+"""Fetching one URL with httpx; the only module that catches httpx's errors."""
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from scraping.errors import BotBlockedError, FetchError, PermanentFetchError, TransientFetchError
+from scraping.guard import PublicOnlyTransport
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 "
+    "PolicyWatch/0.1 (+privacy policy change tracker)"
+)
+DEFAULT_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.5",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
+}
+MAX_REDIRECTS = 5
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful answer: 200 with a body, or 304 (``not_modified``) without one."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    duration_ms: int
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def make_client(*, allow_private_networks: bool = False, timeout_seconds: float = 30.0) -> httpx.AsyncClient:
+    """The shared HTTP client: browser-like headers, at most five redirects, public hosts only by default."""
+    return httpx.AsyncClient(
+        transport=None if allow_private_networks else PublicOnlyTransport(),
+        headers=DEFAULT_HEADERS,
+        timeout=httpx.Timeout(timeout_seconds, connect=10.0),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+    )
+
+
+def _error_for_status(status: int, url: str) -> FetchError:
+    message = f"HTTP {status} from {url}"
+    if status in (403, 406):
+        return BotBlockedError(message, status=status)
+    if status == 429 or status >= 500:
+        return TransientFetchError(message, status=status)
+    return PermanentFetchError(message, status=status)
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PermanentFetchError(
+                f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", status=response.status_code
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def fetch_url(
+    client: httpx.AsyncClient, url: str, *, etag: str | None = None, last_modified: str | None = None
+) -> Fetched:
+    """GET ``url`` (conditionally when validators are known); raises a FetchError subclass on failure."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    started = time.perf_counter()
+    try:
+        async with client.stream("GET", url, headers=headers) as response:
+            if response.status_code not in (200, 304):
+                raise _error_for_status(response.status_code, str(response.url))
+            body = await _read_capped(response) if response.status_code == 200 else b""
+    except httpx.TooManyRedirects:
+        raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
+    except httpx.TimeoutException:
+        raise TransientFetchError(f"timed out fetching {url}") from None
+    except httpx.UnsupportedProtocol:
+        raise PermanentFetchError(f"not an http(s) URL: {url}") from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
+        raise TransientFetchError(f"network error fetching {url}: {error}") from None
+    except httpx.InvalidURL as error:
+        raise PermanentFetchError(f"invalid URL {url}: {error}") from None
+    return Fetched(
+        url=str(response.url),
+        status=response.status_code,
+        body=body,
+        content_type=response.headers.get("content-type"),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )

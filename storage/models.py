@@ -1,0 +1,122 @@
+"""The tables: the catalog (platforms, documents), what was seen (versions, checks) and who listens."""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (SQLModel stores aware datetimes)."""
+    return datetime.now(UTC)
+
+
+class CheckOutcome(StrEnum):
+    """What one fetch attempt of a document found; the values are stored and printed by ``--json``."""
+
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    NEW_VERSION = "new_version"
+    REVERTED = "reverted"
+    FAILED = "failed"
+
+
+class Platform(SQLModel, table=True):
+    """A tracked company or app, synced from the catalog; retired when it leaves the catalog."""
+
+    __tablename__ = "platforms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+
+class Document(SQLModel, table=True):
+    """One policy document of a platform (its privacy policy, its terms, ...)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("platform_id", "kind", name="uq_documents_platform_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="platforms.id", index=True)
+    kind: str = Field(max_length=64)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    options: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    consecutive_failures: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+
+class Version(SQLModel, table=True):
+    """One distinct text of a document; immutable except for ``last_seen_at``."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_versions_document_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    chars: int
+    first_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    stated_update_date: date | None = None
+    stated_effective_date: date | None = None
+
+
+class Check(SQLModel, table=True):
+    """One fetch attempt of a document and what it found."""
+
+    __tablename__ = "checks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    checked_at: datetime = Field(default_factory=utcnow, index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    http_status: int | None = None
+    bytes: int | None = None
+    duration_ms: int | None = None
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))  # a CheckOutcome value
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    version_id: int | None = Field(default=None, foreign_key="versions.id", nullable=True)
+
+
+class Subscriber(SQLModel, table=True):
+    """A Telegram chat (person or group) that talks to the bot."""
+
+    __tablename__ = "subscribers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    chat_type: str = Field(default="private", max_length=16)
+    language: str = Field(default="en", max_length=8)
+    is_active: bool = True
+    min_severity: str = Field(default="minor", max_length=16)
+    digest: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscription(SQLModel, table=True):
+    """A subscriber following a platform."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "platform_id", name="uq_subscriptions_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
+    platform_id: int = Field(foreign_key="platforms.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

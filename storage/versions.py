@@ -1,0 +1,144 @@
+"""Recording what a check saw: versions are deduplicated by SHA-256, every attempt is a check row."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Check, CheckOutcome, Document, Version
+
+
+@dataclass(frozen=True)
+class FetchFacts:
+    """What the fetch itself looked like, for the check row."""
+
+    url: str
+    http_status: int | None = None
+    bytes: int | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored result of one check: its outcome, the version now in force and the one before."""
+
+    check: Check
+    version: Version | None
+    previous: Version | None
+
+    @property
+    def outcome(self) -> CheckOutcome:
+        return CheckOutcome(self.check.outcome)
+
+    @property
+    def is_baseline(self) -> bool:
+        """The first version ever seen of the document: no change to report."""
+        return self.outcome is CheckOutcome.NEW_VERSION and self.previous is None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def current_version(session: Session, document_id: int) -> Version | None:
+    """The version the latest successful check saw (reverts included)."""
+    latest = session.exec(
+        select(Check)
+        .where(Check.document_id == document_id, col(Check.version_id).is_not(None))
+        .order_by(col(Check.id).desc())
+        .limit(1)
+    ).first()
+    return session.get(Version, latest.version_id) if latest else None
+
+
+def _add_check(
+    session: Session,
+    document: Document,
+    outcome: CheckOutcome,
+    facts: FetchFacts,
+    now: datetime,
+    **fields: object,
+) -> Check:
+    check = Check(
+        document_id=document.id,
+        checked_at=now,
+        url=facts.url,
+        http_status=facts.http_status,
+        bytes=facts.bytes,
+        duration_ms=facts.duration_ms,
+        outcome=outcome.value,
+        **fields,
+    )
+    session.add(check)
+    session.flush()
+    return check
+
+
+def record_text(
+    session: Session,
+    document: Document,
+    text: str,
+    facts: FetchFacts,
+    now: datetime,
+    stated: tuple[date | None, date | None] = (None, None),
+) -> Recorded:
+    """Store a successfully extracted text: a new version, a revert, or the same version seen again."""
+    sha256 = text_sha256(text)
+    previous = current_version(session, document.id)
+    version = session.exec(
+        select(Version).where(Version.document_id == document.id, Version.sha256 == sha256)
+    ).first()
+    if version is None:
+        version = Version(
+            document_id=document.id,
+            text=text,
+            sha256=sha256,
+            chars=len(text),
+            first_seen_at=now,
+            last_seen_at=now,
+            stated_update_date=stated[0],
+            stated_effective_date=stated[1],
+        )
+        session.add(version)
+        session.flush()
+        outcome = CheckOutcome.NEW_VERSION
+    else:
+        version.last_seen_at = now
+        is_same = previous is not None and previous.id == version.id
+        outcome = CheckOutcome.UNCHANGED if is_same else CheckOutcome.REVERTED
+    document.consecutive_failures = 0
+    check = _add_check(session, document, outcome, facts, now, version_id=version.id)
+    return Recorded(check, version, None if outcome is CheckOutcome.UNCHANGED else previous)
+
+
+def record_not_modified(session: Session, document: Document, facts: FetchFacts, now: datetime) -> Recorded:
+    """The server answered 304: the version in force was seen again."""
+    version = current_version(session, document.id)
+    if version is not None:
+        version.last_seen_at = now
+    document.consecutive_failures = 0
+    check = _add_check(
+        session, document, CheckOutcome.NOT_MODIFIED, facts, now, version_id=version.id if version else None
+    )
+    return Recorded(check, version, None)
+
+
+def record_failure(
+    session: Session, document: Document, facts: FetchFacts, now: datetime, reason: str
+) -> Recorded:
+    """A failed attempt: counted on the document, never a version."""
+    document.consecutive_failures += 1
+    check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason)
+    return Recorded(check, current_version(session, document.id), None)
+
+
+def versions_of(session: Session, document_id: int) -> list[Version]:
+    """Every version of a document, oldest first."""
+    return list(
+        session.exec(
+            select(Version)
+            .where(Version.document_id == document_id)
+            .order_by(col(Version.first_seen_at), col(Version.id))
+        )
+    )
