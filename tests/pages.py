@@ -1,0 +1,49 @@
+"""Realistic policy pages built from the seed texts: nav bar, header, footer, scripts, cookie banner."""
+
+import html
+import re
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED_OLD = FIXTURES / "zeekr_2025-11-10.txt"
+SEED_NEW = FIXTURES / "zeekr_2025-12-31.txt"
+CHANGED_LINE = 147
+OLD_COMPANY, NEW_COMPANY = "浙江浩物网络科技有限公司", "浙江吉利汽车备件有限公司"
+
+_SECTION = re.compile(r"^([一二三四五六七八九十]+、|\d+\.\S)")
+
+
+def seed_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8").rstrip("\n")
+
+
+def _paragraph(line: str, index: int) -> str:
+    if not line:
+        return "<p><br></p>"
+    escaped = html.escape(line)
+    if index == 0:
+        return f"<h1>{escaped}</h1>"
+    if _SECTION.match(line):
+        return f'<h2 class="section">{escaped}</h2>'
+    return f"<p>{escaped}</p>"
+
+
+def policy_page(text: str, *, title: str = "极氪APP个人信息保护政策", charset: str = "utf-8") -> str:
+    """An HTML page whose policy content is ``text``, one block per line, inside site furniture."""
+    body = "\n".join(_paragraph(line, i) for i, line in enumerate(text.split("\n")))
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="{charset}"><title>{html.escape(title)}</title>
+<style>.policy p {{ line-height: 1.8 }}</style>
+<script>window.__APP_STATE__ = {{"user": null, "ab": "b"}};</script></head>
+<body>
+<header class="site-header"><a href="/">极氪</a>
+<nav><ul><li><a href="/cars">车型</a></li><li><a href="/service">服务</a></li>
+<li><a href="/app">APP下载</a></li></ul></nav>
+</header>
+<div id="cookie-consent">本网站使用Cookie以改善您的体验。<button>同意</button></div>
+<main><article class="policy">
+{body}
+</article></main>
+<footer><p>© 2025 浙江极氪智能科技有限公司 版权所有</p><a href="/privacy">隐私政策</a></footer>
+<script src="/static/app.js"></script><script>track("pageview")</script>
+</body></html>"""
