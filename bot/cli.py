@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 from analysis.diff import line_stats
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
-from scraping.check import CheckResult, active_targets, check_all
-from scraping.fetch import make_client
+from scraping.check import Checker, CheckResult, active_targets
+from scraping.fetch import Fetcher, make_client
+from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
@@ -90,9 +91,14 @@ async def _check_pass(engine: Engine, settings: Settings, platforms: Sequence[st
         targets = active_targets(session, _resolve_all(session, platforms) if platforms else None)
     failures = 0
     progress = sys.stderr.isatty() and len(targets) > 1
-    async with make_client(allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS) as client:
+    client = make_client(
+        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
+        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
+    )
+    async with client:
+        checker = Checker(engine, Fetcher(client, HostLimiter()), settings.CONFIRM_DELAY.total_seconds())
         done = 0
-        async for result in check_all(engine, client, targets):
+        async for result in checker.check_all(targets):
             done += 1
             failures += result.outcome is CheckOutcome.FAILED
             name = f"{result.target.platform_slug}/{result.target.kind}"

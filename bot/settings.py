@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     CATALOG_PATH: Path = BUNDLED_CATALOG
     CHECK_INTERVAL: Duration = timedelta(hours=6)
     ALLOW_PRIVATE_NETWORKS: bool = False
+    CONFIRM_DELAY: Duration = timedelta(minutes=1)
+    FETCH_TIMEOUT: Duration = timedelta(seconds=30)
 
 
 class SettingsError(Exception):

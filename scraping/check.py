@@ -6,17 +6,26 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from analysis.dates import stated_dates
 from scraping.errors import ExtractError, FetchError
 from scraping.extract import extract_body
-from scraping.fetch import fetch_url
+from scraping.fetch import Fetcher
+from scraping.noise import compile_rules, strip_noise
+from scraping.verdict import judge_text
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Platform, utcnow
-from storage.versions import FetchFacts, Recorded, record_failure, record_not_modified, record_text
+from storage.versions import (
+    FetchFacts,
+    Recorded,
+    current_version,
+    record_failure,
+    record_not_modified,
+    record_text,
+    suspect_streak,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,56 +82,111 @@ def active_targets(session: Session, platform_ids: Iterable[int] | None = None) 
     ]
 
 
-async def _fetch_text(client: httpx.AsyncClient, target: Target) -> tuple[FetchFacts, str | None, dict]:
-    """Fetch and extract; returns the facts, the text (None on 304) and new cache validators."""
-    fetched = await fetch_url(client, target.url, etag=target.etag, last_modified=target.last_modified)
-    facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
-    validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
-    if fetched.not_modified:
-        return facts, None, validators
-    options = target.options
-    text = extract_body(
-        fetched.body, fetched.content_type, options.get("select", []), options.get("remove", [])
-    )
-    return facts, text, validators
+SUSPECT_STREAK_TO_ACCEPT = 3
 
 
-async def check_document(
-    engine: Engine, client: httpx.AsyncClient, target: Target, clock: Callable[[], datetime] = utcnow
-) -> CheckResult:
-    """Check one document and record the attempt; failures are recorded, never raised."""
-    facts, text, validators, reason = FetchFacts(target.url), None, None, None
-    try:
-        facts, text, validators = await _fetch_text(client, target)
-    except (FetchError, ExtractError) as error:
-        reason = str(error)
-        facts = FetchFacts(target.url, getattr(error, "status", None))
-    except Exception as error:  # a check must never stop the pass; the reason is kept
-        log.exception("unexpected error checking %s", target.url)
-        reason = f"internal error: {type(error).__name__}: {error}"
-    with session_scope(engine) as session:
-        document = session.get(Document, target.document_id)
-        now = clock()
+class UnconfirmedChange(FetchError):
+    """A new text was not served again on the confirming fetch."""
+
+
+@dataclass(frozen=True)
+class _Read:
+    facts: FetchFacts
+    text: str | None  # None: 304 Not Modified
+    validators: tuple[str | None, str | None]  # ETag, Last-Modified
+
+
+class Checker:
+    """Checks documents: fetch, extract, confirm a change, judge it, record the attempt."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        fetcher: Fetcher,
+        confirm_delay: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.fetcher = fetcher
+        self.confirm_delay = confirm_delay
+        self.clock = clock
+
+    async def _read(self, target: Target, *, conditional: bool) -> _Read:
+        validators = (target.etag, target.last_modified) if conditional else (None, None)
+        fetched = await self.fetcher.fetch(target.url, etag=validators[0], last_modified=validators[1])
+        facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
+        if fetched.not_modified:
+            return _Read(facts, None, validators)
+        options = target.options
+        text = extract_body(
+            fetched.body, fetched.content_type, options.get("select", []), options.get("remove", [])
+        )
+        text = strip_noise(text, compile_rules(options.get("ignore", [])))
+        return _Read(facts, text, (fetched.etag, fetched.last_modified))
+
+    async def _confirm(self, target: Target, read: _Read, current: str) -> _Read:
+        """Fetch again after the confirm delay; a text seen only once is not a change."""
+        await asyncio.sleep(self.confirm_delay)
+        again = await self._read(target, conditional=False)
+        if again.text in (read.text, current):
+            return again
+        raise UnconfirmedChange("the text changed again on the confirming fetch; not recorded as a version")
+
+    def _current_text(self, document_id: int) -> str | None:
+        with Session(self.engine) as session:
+            version = current_version(session, document_id)
+            return version.text if version else None
+
+    async def check(self, target: Target) -> CheckResult:
+        """Check one document and record the attempt; failures are recorded, never raised."""
+        read, current, reason = _Read(FetchFacts(target.url), None, (None, None)), None, None
+        try:
+            read = await self._read(target, conditional=True)
+            current = self._current_text(target.document_id)
+            if read.text is not None and current is not None and read.text != current:
+                read = await self._confirm(target, read, current)
+        except (FetchError, ExtractError) as error:
+            reason = str(error)
+            read = _Read(FetchFacts(target.url, getattr(error, "status", None)), None, (None, None))
+        except Exception as error:  # a check must never stop the pass; the reason is kept
+            log.exception("unexpected error checking %s", target.url)
+            reason = f"internal error: {type(error).__name__}: {error}"
+        with session_scope(self.engine) as session:
+            document = session.get(Document, target.document_id)
+            recorded = self._record(session, document, read, current, reason)
+            if recorded.outcome is not CheckOutcome.FAILED:
+                document.etag, document.last_modified = read.validators
+            return CheckResult.from_recorded(target, recorded)
+
+    def _record(
+        self, session: Session, document: Document, read: _Read, current: str | None, reason: str | None
+    ) -> Recorded:
+        now = self.clock()
         if reason is not None:
-            recorded = record_failure(session, document, facts, now, reason)
-        elif text is None:
-            recorded = record_not_modified(session, document, facts, now)
-        else:
-            recorded = record_text(session, document, text, facts, now, stated_dates(text))
-        if validators:
-            document.etag, document.last_modified = validators["etag"], validators["last_modified"]
-        return CheckResult.from_recorded(target, recorded)
+            return record_failure(session, document, read.facts, now, reason)
+        if read.text is None:
+            return record_not_modified(session, document, read.facts, now)
+        verdict = judge_text(read.text, current)
+        if verdict is None:
+            return record_text(session, document, read.text, read.facts, now, stated_dates(read.text))
+        if verdict.is_error_page:
+            return record_failure(session, document, read.facts, now, verdict.reason)
+        streak = suspect_streak(document, read.text)
+        if streak < SUSPECT_STREAK_TO_ACCEPT:
+            note = (
+                f"{verdict.reason}; seen {streak} of {SUSPECT_STREAK_TO_ACCEPT} times before it is accepted"
+            )
+            return record_failure(session, document, read.facts, now, note)
+        stated = stated_dates(read.text)
+        return record_text(session, document, read.text, read.facts, now, stated, is_large_change=True)
 
+    async def check_all(self, targets: list[Target], concurrency: int = 8) -> AsyncIterator[CheckResult]:
+        """Check many documents at once, yielding each result as soon as it is recorded."""
+        limit = asyncio.Semaphore(concurrency)
 
-async def check_all(
-    engine: Engine, client: httpx.AsyncClient, targets: list[Target], concurrency: int = 8
-) -> AsyncIterator[CheckResult]:
-    """Check many documents at once, yielding each result as soon as it is recorded."""
-    limit = asyncio.Semaphore(concurrency)
+        async def one(target: Target) -> CheckResult:
+            async with limit:
+                return await self.check(target)
 
-    async def one(target: Target) -> CheckResult:
-        async with limit:
-            return await check_document(engine, client, target)
-
-    for finished in asyncio.as_completed([one(target) for target in targets]):
-        yield await finished
+        for finished in asyncio.as_completed([one(target) for target in targets]):
+            yield await finished

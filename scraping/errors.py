@@ -12,6 +12,10 @@ class FetchError(Exception):
 class TransientFetchError(FetchError):
     """May work if tried again later: timeouts, network errors, 429, 5xx."""
 
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
 
 class BotBlockedError(FetchError):
     """The site refuses automated clients: 403/406 or a challenge page."""

@@ -2,11 +2,20 @@
 
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from scraping.errors import BotBlockedError, FetchError, PermanentFetchError, TransientFetchError
 from scraping.guard import PublicOnlyTransport
+from scraping.politeness import HostLimiter
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 "
@@ -19,6 +28,7 @@ DEFAULT_HEADERS = {
 }
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_RETRY_AFTER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,12 +59,26 @@ def make_client(*, allow_private_networks: bool = False, timeout_seconds: float 
     )
 
 
-def _error_for_status(status: int, url: str) -> FetchError:
-    message = f"HTTP {status} from {url}"
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_for(response: httpx.Response) -> FetchError:
+    status = response.status_code
+    message = f"HTTP {status} from {response.url}"
     if status in (403, 406):
         return BotBlockedError(message, status=status)
     if status == 429 or status >= 500:
-        return TransientFetchError(message, status=status)
+        retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+        return TransientFetchError(message, status=status, retry_after=retry_after)
     return PermanentFetchError(message, status=status)
 
 
@@ -83,7 +107,7 @@ async def fetch_url(
     try:
         async with client.stream("GET", url, headers=headers) as response:
             if response.status_code not in (200, 304):
-                raise _error_for_status(response.status_code, str(response.url))
+                raise _error_for(response)
             body = await _read_capped(response) if response.status_code == 200 else b""
     except httpx.TooManyRedirects:
         raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
@@ -104,3 +128,36 @@ async def fetch_url(
         last_modified=response.headers.get("last-modified"),
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
+
+
+def _wait_before_retry(state: RetryCallState) -> float:
+    """The server's Retry-After when it gave one (capped), else exponential backoff with jitter."""
+    error = state.outcome.exception() if state.outcome else None
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+    return wait_exponential_jitter(initial=0.5, max=8)(state)
+
+
+class Fetcher:
+    """Fetches with retries of transient failures and politeness per host."""
+
+    def __init__(self, client: httpx.AsyncClient, limiter: HostLimiter, attempts: int = 3) -> None:
+        self.client = client
+        self.limiter = limiter
+        self.attempts = attempts
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        """Like :func:`fetch_url`, retrying timeouts, network errors, 429 and 5xx."""
+        host = httpx.URL(url).host
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientFetchError),
+            stop=stop_after_attempt(self.attempts),
+            wait=_wait_before_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self.limiter.slot(host):
+                    return await fetch_url(self.client, url, etag=etag, last_modified=last_modified)
+        raise AssertionError("unreachable: tenacity re-raises the last error")

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint, false
 from sqlmodel import JSON, Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -57,6 +57,9 @@ class Document(SQLModel, table=True):
     etag: str | None = Field(default=None, max_length=512)
     last_modified: str | None = Field(default=None, max_length=128)
     consecutive_failures: int = 0
+    # A suspicious text (big shrink, another language) seen on consecutive checks, see record_suspicious().
+    suspect_sha256: str | None = Field(default=None, max_length=64)
+    suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
 
@@ -76,6 +79,7 @@ class Version(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     stated_update_date: date | None = None
     stated_effective_date: date | None = None
+    is_large_change: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Check(SQLModel, table=True):

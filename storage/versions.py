@@ -82,6 +82,8 @@ def record_text(
     facts: FetchFacts,
     now: datetime,
     stated: tuple[date | None, date | None] = (None, None),
+    *,
+    is_large_change: bool = False,
 ) -> Recorded:
     """Store a successfully extracted text: a new version, a revert, or the same version seen again."""
     sha256 = text_sha256(text)
@@ -99,6 +101,7 @@ def record_text(
             last_seen_at=now,
             stated_update_date=stated[0],
             stated_effective_date=stated[1],
+            is_large_change=is_large_change,
         )
         session.add(version)
         session.flush()
@@ -108,6 +111,7 @@ def record_text(
         is_same = previous is not None and previous.id == version.id
         outcome = CheckOutcome.UNCHANGED if is_same else CheckOutcome.REVERTED
     document.consecutive_failures = 0
+    document.suspect_sha256, document.suspect_count = None, 0
     check = _add_check(session, document, outcome, facts, now, version_id=version.id)
     return Recorded(check, version, None if outcome is CheckOutcome.UNCHANGED else previous)
 
@@ -131,6 +135,16 @@ def record_failure(
     document.consecutive_failures += 1
     check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason)
     return Recorded(check, current_version(session, document.id), None)
+
+
+def suspect_streak(document: Document, text: str) -> int:
+    """Count one more sighting of a suspicious text; returns how many checks in a row have seen it."""
+    sha256 = text_sha256(text)
+    if document.suspect_sha256 == sha256:
+        document.suspect_count += 1
+    else:
+        document.suspect_sha256, document.suspect_count = sha256, 1
+    return document.suspect_count
 
 
 def versions_of(session: Session, document_id: int) -> list[Version]:

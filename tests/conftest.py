@@ -117,6 +117,7 @@ def cli(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("CONFIRM_DELAY", "0s")
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()

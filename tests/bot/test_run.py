@@ -21,6 +21,7 @@ def test_run_checks_on_its_interval_until_sigterm(page_server, catalog, database
         "DATABASE_URL": database_url,
         "CATALOG_PATH": str(tmp_path / "catalog.yaml"),
         "CHECK_INTERVAL": "1s",
+        "CONFIRM_DELAY": "0s",
         "ALLOW_PRIVATE_NETWORKS": "true",
     }
     process = subprocess.Popen(

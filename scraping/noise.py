@@ -1,0 +1,39 @@
+"""Volatile fragments that are not policy content: removed before texts are compared or stored."""
+
+import re
+from collections.abc import Iterable
+
+# Each rule removes a fragment of a line; a line left empty disappears with it.
+DEFAULT_RULES = [
+    # relative dates: "3 days ago", "3天前", "刚刚", "5分钟前"
+    r"\b\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b",
+    r"\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|刚刚",
+    # visitor and read counters: "阅读量: 12345", "浏览次数 88", "12,345 views"
+    r"(?:阅读量|阅读数|浏览量|浏览次数|访问量|访问次数|点击量|visits?|views?|visitors?)\s*[::]?\s*[\d,]+",
+    r"[\d,]+\s*(?:次阅读|次浏览|人浏览|views|visits|visitors)\b",
+    # timestamps with a time of day (stated dates of a policy carry none)
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
+    # tokens: CSRF, nonces, request ids (long runs of hex or base64 characters)
+    r"(?:csrf|xsrf|token|nonce|request[-_ ]?id|trace[-_ ]?id)\s*[:=]\s*\S+",
+    r"\b[0-9a-f]{32,}\b",
+    r"\b(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[a-z])[A-Za-z0-9+/_-]{32,}={0,2}",
+]
+_DEFAULT = [re.compile(rule, re.IGNORECASE) for rule in DEFAULT_RULES]
+
+
+def compile_rules(extra: Iterable[str]) -> list[re.Pattern[str]]:
+    """The default rules plus a document's own ``ignore`` patterns."""
+    return [*_DEFAULT, *(re.compile(rule) for rule in extra)]
+
+
+def strip_noise(text: str, rules: list[re.Pattern[str]]) -> str:
+    """``text`` without the fragments the rules match; lines left empty are dropped."""
+    kept = []
+    for line in text.split("\n"):
+        cleaned = line
+        for rule in rules:
+            cleaned = rule.sub("", cleaned)
+        cleaned = " ".join(cleaned.split())
+        if cleaned or not line:
+            kept.append(cleaned)
+    return "\n".join(kept)
