@@ -136,7 +136,7 @@ def _wait_before_retry(state: RetryCallState) -> float:
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         return min(retry_after, MAX_RETRY_AFTER_SECONDS)
-    return wait_exponential_jitter(initial=0.5, max=8)(state)
+    return wait_exponential_jitter(multiplier=0.5, max=8)(state)
 
 
 class Fetcher:

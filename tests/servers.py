@@ -1,6 +1,8 @@
 """A real HTTP server on loopback serving fixture pages that tests can switch at any time."""
 
+import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,13 +17,15 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    delay: float = 0.0  # seconds to wait before answering
+    declared_length: int | None = None  # a Content-Length other than the body's (a truncated body)
 
 
 class PageServer:
     """Serves ``pages[path]``; records every request's path and headers in ``requests``."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, Page] = {}
+        self.pages: dict[str, Page | list[Page]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -30,9 +34,16 @@ class PageServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{path}"
 
-    def serve(self, path: str, page: Page) -> str:
+    def serve(self, path: str, page: Page | list[Page]) -> str:
+        """Serve ``page``; a list is served in turn, its last page again and again."""
         self.pages[path] = page
         return self.url(path)
+
+    def _next_page(self, path: str) -> Page | None:
+        page = self.pages.get(path)
+        if isinstance(page, list):
+            return page.pop(0) if len(page) > 1 else page[0]
+        return page
 
     def hits(self, path: str) -> int:
         return sum(1 for requested, _ in self.requests if requested == path)
@@ -51,7 +62,7 @@ class PageServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
-                page = server.pages.get(self.path)
+                page = server._next_page(self.path)
                 if page is None:
                     self._answer(Page(b"<h1>Not Found</h1>", status=404))
                 elif page.etag and self.headers.get("If-None-Match") == page.etag:
@@ -62,6 +73,7 @@ class PageServer:
                     self._answer(page)
 
             def _answer(self, page: Page) -> None:
+                time.sleep(page.delay)
                 self.send_response(page.status)
                 headers = {"Content-Type": page.content_type, **page.headers}
                 if page.etag:
@@ -71,10 +83,14 @@ class PageServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 if page.status != 304:
-                    self.send_header("Content-Length", str(len(page.body)))
+                    self.send_header("Content-Length", str(page.declared_length or len(page.body)))
                 self.end_headers()
                 if page.status != 304:
-                    self.wfile.write(page.body)
+                    # the client may give up reading (size caps, timeouts)
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(page.body)
+                if page.declared_length:
+                    self.close_connection = True
 
             def log_message(self, *_: object) -> None:
                 pass
