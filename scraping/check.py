@@ -121,7 +121,7 @@ class Checker:
         text = extract_body(
             fetched.body, fetched.content_type, options.get("select", []), options.get("remove", [])
         )
-        text = strip_noise(text, compile_rules(options.get("ignore", [])))
+        text = strip_noise(text, compile_rules(tuple(options.get("ignore", []))))
         return _Read(facts, text, (fetched.etag, fetched.last_modified))
 
     async def _confirm(self, target: Target, read: _Read, current: str) -> _Read:

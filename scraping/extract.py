@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
@@ -48,8 +49,13 @@ def normalize_text(lines: Iterable[str]) -> str:
     return "\n".join(kept)
 
 
+@lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector)
+
+
 def _select_all(root: etree._Element, selector: str) -> list[etree._Element]:
-    return CSSSelector(selector)(root)
+    return _compiled(selector)(root)
 
 
 def _drop(root: etree._Element, selectors: Iterable[str]) -> None:

@@ -1,7 +1,7 @@
 """Volatile fragments that are not policy content: removed before texts are compared or stored."""
 
 import re
-from collections.abc import Iterable
+from functools import lru_cache
 
 # Each rule removes a fragment of a line; a line left empty disappears with it.
 DEFAULT_RULES = [
@@ -16,24 +16,34 @@ DEFAULT_RULES = [
     # tokens: CSRF, nonces, request ids (long runs of hex or base64 characters)
     r"(?:csrf|xsrf|token|nonce|request[-_ ]?id|trace[-_ ]?id)\s*[:=]\s*\S+",
     r"\b[0-9a-f]{32,}\b",
-    r"\b(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[a-z])[A-Za-z0-9+/_-]{32,}={0,2}",
+    r"\b(?=[A-Za-z0-9+/_-]{32})(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[a-z])"
+    r"[A-Za-z0-9+/_-]{32,}={0,2}",
 ]
-_DEFAULT = [re.compile(rule, re.IGNORECASE) for rule in DEFAULT_RULES]
 
 
-def compile_rules(extra: Iterable[str]) -> list[re.Pattern[str]]:
-    """The default rules plus a document's own ``ignore`` patterns."""
-    return [*_DEFAULT, *(re.compile(rule) for rule in extra)]
+_DEFAULT = re.compile("|".join(f"(?:{rule})" for rule in DEFAULT_RULES), re.IGNORECASE)
+# Every default rule needs a digit but 刚刚: lines without either (most of a policy) are skipped quickly.
+_MAY_BE_NOISE = re.compile(r"\d|刚刚")
 
 
-def strip_noise(text: str, rules: list[re.Pattern[str]]) -> str:
-    """``text`` without the fragments the rules match; lines left empty are dropped."""
+@lru_cache(maxsize=256)
+def compile_rules(extra: tuple[str, ...] = ()) -> re.Pattern[str] | None:
+    """A document's own ``ignore`` patterns as one pattern (None when it has none)."""
+    return re.compile("|".join(f"(?:{rule})" for rule in extra)) if extra else None
+
+
+def _strip_line(line: str, extra: re.Pattern[str] | None) -> str:
+    cleaned = _DEFAULT.sub("", line) if _MAY_BE_NOISE.search(line) else line
+    return extra.sub("", cleaned) if extra else cleaned
+
+
+def strip_noise(text: str, extra: re.Pattern[str] | None = None) -> str:
+    """``text`` without volatile fragments (default rules and ``extra``); lines left empty are dropped."""
     kept = []
     for line in text.split("\n"):
-        cleaned = line
-        for rule in rules:
-            cleaned = rule.sub("", cleaned)
-        cleaned = " ".join(cleaned.split())
+        cleaned = _strip_line(line, extra)
+        if cleaned != line:
+            cleaned = " ".join(cleaned.split())
         if cleaned or not line:
             kept.append(cleaned)
     return "\n".join(kept)
