@@ -52,6 +52,12 @@ CssSelector = Annotated[str, AfterValidator(_check_selector)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
+def _refuse_repeats(field: str, values: list[str]) -> None:
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"{field} {', '.join(repeated)} appears more than once")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,10 +101,7 @@ class PlatformSpec(_Strict):
     @field_validator("documents")
     @classmethod
     def _one_document_per_kind(cls, documents: list[DocumentSpec]) -> list[DocumentSpec]:
-        kinds = [document.kind for document in documents]
-        repeated = sorted({kind for kind in kinds if kinds.count(kind) > 1})
-        if repeated:
-            raise ValueError(f"kind {', '.join(repeated)} appears more than once")
+        _refuse_repeats("kind", [document.kind for document in documents])
         return documents
 
 
@@ -108,10 +111,7 @@ class Catalog(_Strict):
     @field_validator("platforms")
     @classmethod
     def _unique_slugs(cls, platforms: list[PlatformSpec]) -> list[PlatformSpec]:
-        slugs = [platform.slug for platform in platforms]
-        repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
-        if repeated:
-            raise ValueError(f"slug {', '.join(repeated)} appears more than once")
+        _refuse_repeats("slug", [platform.slug for platform in platforms])
         return platforms
 
 
