@@ -13,7 +13,7 @@ from analysis.dates import stated_dates
 from scraping.errors import ExtractError, FetchError
 from scraping.extract import extract_body
 from scraping.fetch import Fetcher
-from scraping.noise import compile_rules, strip_noise
+from scraping.noise import compile_ignore, strip_noise
 from scraping.verdict import judge_text
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Platform, utcnow
@@ -121,7 +121,7 @@ class Checker:
         text = extract_body(
             fetched.body, fetched.content_type, options.get("select", []), options.get("remove", [])
         )
-        text = strip_noise(text, compile_rules(tuple(options.get("ignore", []))))
+        text = strip_noise(text, compile_ignore(tuple(options.get("ignore", []))))
         return _Read(facts, text, (fetched.etag, fetched.last_modified))
 
     async def _confirm(self, target: Target, read: _Read, current: str) -> _Read:
@@ -142,7 +142,8 @@ class Checker:
         read, current, reason = _Read(FetchFacts(target.url), None, (None, None)), None, None
         try:
             read = await self._read(target, conditional=True)
-            current = self._current_text(target.document_id)
+            if read.text is not None:  # a 304 needs no comparison
+                current = self._current_text(target.document_id)
             if read.text is not None and current is not None and read.text != current:
                 read = await self._confirm(target, read, current)
         except (FetchError, ExtractError) as error:

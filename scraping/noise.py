@@ -20,14 +20,13 @@ DEFAULT_RULES = [
     r"[A-Za-z0-9+/_-]{32,}={0,2}",
 ]
 
-
 _DEFAULT = re.compile("|".join(f"(?:{rule})" for rule in DEFAULT_RULES), re.IGNORECASE)
 # Every default rule needs a digit but 刚刚: lines without either (most of a policy) are skipped quickly.
 _MAY_BE_NOISE = re.compile(r"\d|刚刚")
 
 
 @lru_cache(maxsize=256)
-def compile_rules(extra: tuple[str, ...] = ()) -> re.Pattern[str] | None:
+def compile_ignore(extra: tuple[str, ...] = ()) -> re.Pattern[str] | None:
     """A document's own ``ignore`` patterns as one pattern (None when it has none)."""
     return re.compile("|".join(f"(?:{rule})" for rule in extra)) if extra else None
 

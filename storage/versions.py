@@ -43,13 +43,13 @@ def text_sha256(text: str) -> str:
 
 def current_version(session: Session, document_id: int) -> Version | None:
     """The version the latest successful check saw (reverts included)."""
-    latest = session.exec(
-        select(Check)
-        .where(Check.document_id == document_id, col(Check.version_id).is_not(None))
+    return session.exec(
+        select(Version)
+        .join(Check, col(Check.version_id) == col(Version.id))
+        .where(Check.document_id == document_id)
         .order_by(col(Check.id).desc())
         .limit(1)
     ).first()
-    return session.get(Version, latest.version_id) if latest else None
 
 
 def _add_check(
