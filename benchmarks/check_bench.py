@@ -21,7 +21,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scraping.catalog import parse_catalog
-from scraping.check import Checker, active_targets
+from scraping.check import CHECK_CONCURRENCY, Checker, active_targets
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
@@ -30,7 +30,7 @@ from storage.migrate import upgrade_database
 from storage.models import utcnow
 from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text
 
-DOCUMENTS, HOSTS, CONCURRENCY = 500, 50, 8
+DOCUMENTS, HOSTS = 500, 50
 
 
 def serve(port_queue: "multiprocessing.Queue[int]", phase: "multiprocessing.Value") -> None:
@@ -66,7 +66,7 @@ def serve(port_queue: "multiprocessing.Queue[int]", phase: "multiprocessing.Valu
 
 async def baseline_pass(urls: list[str]) -> float:
     async with make_client(allow_private_networks=True) as client:
-        fetcher, limit = Fetcher(client, HostLimiter()), asyncio.Semaphore(CONCURRENCY)
+        fetcher, limit = Fetcher(client, HostLimiter()), asyncio.Semaphore(CHECK_CONCURRENCY)
 
         async def one(number: int, url: str) -> None:
             async with limit:
@@ -84,7 +84,7 @@ async def check_pass(engine) -> tuple[float, dict[str, int]]:
     async with make_client(allow_private_networks=True) as client:
         checker = Checker(engine, Fetcher(client, HostLimiter()), confirm_delay=0)
         started = time.perf_counter()
-        async for result in checker.check_all(targets, CONCURRENCY):
+        async for result in checker.check_all(targets):
             outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
         return time.perf_counter() - started, outcomes
 

@@ -83,6 +83,8 @@ def active_targets(session: Session, platform_ids: Iterable[int] | None = None) 
 
 
 SUSPECT_STREAK_TO_ACCEPT = 3
+# Checks mostly wait on per-host pacing; with few slots, one slow host's documents hold them all.
+CHECK_CONCURRENCY = 32
 
 
 class UnconfirmedChange(FetchError):
@@ -181,7 +183,9 @@ class Checker:
         stated = stated_dates(read.text)
         return record_text(session, document, read.text, read.facts, now, stated, is_large_change=True)
 
-    async def check_all(self, targets: list[Target], concurrency: int = 8) -> AsyncIterator[CheckResult]:
+    async def check_all(
+        self, targets: list[Target], concurrency: int = CHECK_CONCURRENCY
+    ) -> AsyncIterator[CheckResult]:
         """Check many documents at once, yielding each result as soon as it is recorded."""
         limit = asyncio.Semaphore(concurrency)
 
