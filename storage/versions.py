@@ -75,6 +75,12 @@ def _add_check(
     return check
 
 
+def _reset_streaks(document: Document) -> None:
+    """A good check ends both the failure streak and any suspicious-text streak."""
+    document.consecutive_failures = 0
+    document.suspect_sha256, document.suspect_count = None, 0
+
+
 def record_text(
     session: Session,
     document: Document,
@@ -110,8 +116,7 @@ def record_text(
         version.last_seen_at = now
         is_same = previous is not None and previous.id == version.id
         outcome = CheckOutcome.UNCHANGED if is_same else CheckOutcome.REVERTED
-    document.consecutive_failures = 0
-    document.suspect_sha256, document.suspect_count = None, 0
+    _reset_streaks(document)
     check = _add_check(session, document, outcome, facts, now, version_id=version.id)
     return Recorded(check, version, None if outcome is CheckOutcome.UNCHANGED else previous)
 
@@ -121,7 +126,7 @@ def record_not_modified(session: Session, document: Document, facts: FetchFacts,
     version = current_version(session, document.id)
     if version is not None:
         version.last_seen_at = now
-    document.consecutive_failures = 0
+    _reset_streaks(document)
     check = _add_check(
         session, document, CheckOutcome.NOT_MODIFIED, facts, now, version_id=version.id if version else None
     )

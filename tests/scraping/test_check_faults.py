@@ -218,3 +218,18 @@ async def test_private_addresses_are_refused_before_connecting(engine, page_serv
         result = await tracker.check()
     assert result.outcome is FAILED and "non-public address 127.0.0.1" in result.reason
     assert page_server.requests == []
+
+
+async def test_the_policy_coming_back_ends_a_suspicious_streak(tracker):
+    tracker.track("/p", Page(OLD_PAGE, etag='"old"'))
+    await tracker.check()
+    shrunk = Page(policy_page("\n".join(OLD_TEXT.split("\n")[:140])).encode())
+    for _ in range(2):
+        tracker.server.pages["/p"] = shrunk
+        assert (await tracker.check()).outcome is FAILED
+        tracker.server.pages["/p"] = Page(OLD_PAGE, etag='"old"')
+        assert (await tracker.check()).outcome is CheckOutcome.NOT_MODIFIED
+    tracker.server.pages["/p"] = shrunk
+    result = await tracker.check()
+    assert result.outcome is FAILED and "seen 1 of 3" in result.reason
+    assert len(tracker.versions()) == 1
