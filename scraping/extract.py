@@ -1,7 +1,5 @@
 """HTML (or plain text) to clean paragraph-per-line text: headings, paragraphs, list items, table cells."""
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -11,6 +9,8 @@ from lxml.cssselect import CSSSelector
 
 from scraping.decode import decode_body
 from scraping.errors import ExtractError
+from scraping.pdf import extract_pdf
+from scraping.text import normalize_text
 
 # Never content: code, embedded objects and page furniture.
 _ALWAYS_DROPPED = (
@@ -27,26 +27,6 @@ _BLOCK_TAGS = frozenset(
     "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead "
     "tr ul".split()
 )
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_line(line: str) -> str:
-    """NFKC (full-width forms, NBSP, ideographic space), no zero-width characters, single spaces."""
-    line = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", line))
-    return _SPACES.sub(" ", line).strip()
-
-
-def normalize_text(lines: Iterable[str]) -> str:
-    """Normalize each line; keep single blank lines between paragraphs, none at the ends."""
-    kept: list[str] = []
-    for line in lines:
-        clean = normalize_line(line)
-        if clean or (kept and kept[-1]):
-            kept.append(clean)
-    while kept and not kept[-1]:
-        kept.pop()
-    return "\n".join(kept)
 
 
 @lru_cache(maxsize=256)
@@ -164,8 +144,10 @@ def extract_plain(text: str) -> str:
 
 
 def extract_body(body: bytes, content_type: str | None, select: list[str], remove: list[str]) -> str:
-    """The clean text of a fetched body, by its content type (HTML unless it says plain text)."""
+    """The clean text of a fetched body, by its content type (HTML unless it says PDF or plain text)."""
     mime = (content_type or "").split(";")[0].strip().lower()
+    if mime == "application/pdf" or body.startswith(b"%PDF-"):
+        return extract_pdf(body)
     text = decode_body(body, content_type)
     if mime == "text/plain":
         return extract_plain(text)

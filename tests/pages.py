@@ -1,6 +1,7 @@
 """Realistic policy pages built from the seed texts: nav bar, header, footer, scripts, cookie banner."""
 
 import html
+import io
 import re
 from pathlib import Path
 
@@ -47,3 +48,22 @@ def policy_page(text: str, *, title: str = "极氪APP个人信息保护政策", 
 <footer><p>© 2025 浙江极氪智能科技有限公司 版权所有</p><a href="/privacy">隐私政策</a></footer>
 <script src="/static/app.js"></script><script>track("pageview")</script>
 </body></html>"""
+
+
+def policy_pdf(text: str) -> bytes:
+    """A PDF of ``text``, one line per text line, in a CJK font every PDF reader knows (STSong-Light)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    lines = [line for line in text.split("\n") if line]
+    for start in range(0, len(lines), 40):
+        pdf.setFont("STSong-Light", 9)
+        for row, line in enumerate(lines[start : start + 40]):
+            pdf.drawString(20, 800 - 19 * row, line)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

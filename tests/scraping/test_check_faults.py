@@ -16,7 +16,7 @@ from scraping.sync import sync_catalog
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Version, utcnow
 from tests.conftest import zeekr
-from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text
+from tests.pages import SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
 from tests.servers import Page
 
 OLD_TEXT, NEW_TEXT = seed_text(SEED_OLD), seed_text(SEED_NEW)
@@ -233,3 +233,14 @@ async def test_the_policy_coming_back_ends_a_suspicious_streak(tracker):
     result = await tracker.check()
     assert result.outcome is FAILED and "seen 1 of 3" in result.reason
     assert len(tracker.versions()) == 1
+
+
+async def test_a_pdf_policy_is_tracked_like_a_page(tracker):
+    tracker.track("/policy.pdf", Page(policy_pdf(OLD_TEXT), content_type="application/pdf"))
+    assert (await tracker.check()).outcome is NEW
+    tracker.server.pages["/policy.pdf"] = Page(policy_pdf(NEW_TEXT), content_type="application/pdf")
+    assert (await tracker.check()).outcome is NEW
+    old, new = (version.text.split("\n") for version in tracker.versions())
+    changed = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+    assert len(changed) == 1 and "浙江浩物" in changed[0][0] and "浙江吉利汽车备件" in changed[0][1]
+    assert tracker.versions()[1].stated_update_date.isoformat() == "2025-05-19"

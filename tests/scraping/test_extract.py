@@ -3,8 +3,9 @@
 import pytest
 
 from scraping.errors import ExtractError
-from scraping.extract import extract_body, extract_html, normalize_text
-from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text
+from scraping.extract import extract_body, extract_html
+from scraping.text import normalize_line, normalize_text
+from tests.pages import SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
 
 
 @pytest.mark.parametrize("seed", [SEED_OLD, SEED_NEW])
@@ -82,3 +83,23 @@ def test_plain_text_and_gbk_bodies():
     )
     page = policy_page("个人信息保护政策\n生效日期:2025年05月25日", charset="gbk").encode("gb18030")
     assert extract_body(page, "text/html", [], []) == "个人信息保护政策\n生效日期:2025年05月25日"
+
+
+def test_a_chinese_pdf_policy_extracts_line_by_line():
+    text = seed_text(SEED_OLD)
+    extracted = extract_body(policy_pdf(text), "application/pdf", [], [])
+    expected = [normalize_line(line) for line in text.split("\n") if line]
+    assert [line for line in extracted.split("\n") if line] == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"%PDF-1.7\nthis is not really a PDF", "not a readable PDF"),
+        (policy_pdf(""), "no extractable text"),
+        (policy_pdf("隐私政策\n" + "\ufffd" * 40), "mostly undecodable glyphs"),
+    ],
+)
+def test_unusable_pdfs_are_errors(body, reason):
+    with pytest.raises(ExtractError, match=reason):
+        extract_body(body, "application/octet-stream", [], [])
