@@ -14,7 +14,7 @@ from tenacity import (
 )
 
 from scraping.errors import BotBlockedError, FetchError, PermanentFetchError, TransientFetchError
-from scraping.guard import PublicOnlyTransport
+from scraping.guard import PublicOnlyTransport, Resolver, resolve
 from scraping.politeness import HostLimiter
 
 USER_AGENT = (
@@ -48,10 +48,12 @@ class Fetched:
         return self.status == 304
 
 
-def make_client(*, allow_private_networks: bool = False, timeout_seconds: float = 30.0) -> httpx.AsyncClient:
+def make_client(
+    *, allow_private_networks: bool = False, timeout_seconds: float = 30.0, resolver: Resolver = resolve
+) -> httpx.AsyncClient:
     """The shared HTTP client: browser-like headers, at most five redirects, public hosts only by default."""
     return httpx.AsyncClient(
-        transport=None if allow_private_networks else PublicOnlyTransport(),
+        transport=None if allow_private_networks else PublicOnlyTransport(resolver),
         headers=DEFAULT_HEADERS,
         timeout=httpx.Timeout(timeout_seconds, connect=10.0),
         follow_redirects=True,

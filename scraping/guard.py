@@ -3,6 +3,7 @@
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -26,13 +27,20 @@ async def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
 class PublicOnlyTransport(httpx.AsyncHTTPTransport):
     """A transport that checks every request, redirects included, before connecting."""
+
+    def __init__(self, resolver: Resolver = resolve) -> None:
+        super().__init__()
+        self.resolver = resolver
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        for address in await resolve(host, port):
+        for address in await self.resolver(host, port):
             if not is_public_address(address):
                 raise PermanentFetchError(
                     f"refused {request.url}: {host} resolves to the non-public address {address} "

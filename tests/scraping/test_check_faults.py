@@ -4,6 +4,7 @@ import gzip
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlmodel import Session, select
@@ -244,3 +245,20 @@ async def test_a_pdf_policy_is_tracked_like_a_page(tracker):
     changed = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
     assert len(changed) == 1 and "浙江浩物" in changed[0][0] and "浙江吉利汽车备件" in changed[0][1]
     assert tracker.versions()[1].stated_update_date.isoformat() == "2025-05-19"
+
+
+async def test_a_redirect_to_a_private_address_is_refused_before_connecting(engine, page_server):
+    async def resolver(host: str, _port: int) -> list[str]:
+        """This test's DNS: the first hop passes for a public host, the redirect target is loopback."""
+        return ["93.184.216.34"] if host == "127.0.0.1" else ["127.0.0.1"]
+
+    port = httpx.URL(page_server.url("/")).port
+    page_server.serve("/final", Page(OLD_PAGE))
+    async with make_client(resolver=resolver) as client:
+        tracker = Tracker(engine, page_server, Checker(engine, Fetcher(client, HostLimiter(delay=0)), 0))
+        tracker.track("/p", Page(status=302, headers={"Location": f"http://localhost:{port}/final"}))
+        result = await tracker.check()
+    assert (
+        result.outcome is FAILED and "localhost resolves to the non-public address 127.0.0.1" in result.reason
+    )
+    assert page_server.hits("/p") == 1 and page_server.hits("/final") == 0
