@@ -6,7 +6,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
@@ -16,7 +17,7 @@ from analysis.diff import line_stats
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
-from scraping.fetch import Fetcher, make_client
+from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
 from storage.db import make_engine, session_scope
@@ -42,6 +43,42 @@ def prepare(settings: Settings) -> Engine:
     with session_scope(engine) as session:
         sync_catalog(session, catalog, utcnow())
     return engine
+
+
+def make_renderer(settings: Settings) -> Renderer | None:
+    """The headless browser for `render: browser` documents and 403 fallbacks, when it is installed."""
+    if not settings.BROWSER_PATH.exists():
+        log.info(
+            "no browser at BROWSER_PATH=%s: JavaScript pages are fetched over plain HTTP",
+            settings.BROWSER_PATH,
+        )
+        return None
+    try:
+        from scraping.browser import BrowserRenderer  # optional: the `browser` extra installs playwright
+    except ImportError:
+        log.info("playwright is not installed (pip install 'policywatch[browser]'): no browser rendering")
+        return None
+    return BrowserRenderer(
+        settings.BROWSER_PATH,
+        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
+        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
+    )
+
+
+@asynccontextmanager
+async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
+    """The HTTP client and, when installed, the browser, closed when the pass ends."""
+    renderer = make_renderer(settings)
+    client = make_client(
+        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
+        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
+    )
+    async with client:
+        try:
+            yield Fetcher(client, HostLimiter(), renderer=renderer)
+        finally:
+            if renderer is not None:
+                await renderer.aclose()
 
 
 def _resolve_all(session: Session, queries: Sequence[str]) -> list[int]:
@@ -91,12 +128,8 @@ async def _check_pass(engine: Engine, settings: Settings, platforms: Sequence[st
         targets = active_targets(session, _resolve_all(session, platforms) if platforms else None)
     failures = 0
     progress = sys.stderr.isatty() and len(targets) > 1
-    client = make_client(
-        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
-        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
-    )
-    async with client:
-        checker = Checker(engine, Fetcher(client, HostLimiter()), settings.CONFIRM_DELAY.total_seconds())
+    async with open_fetcher(settings) as fetcher:
+        checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
         done = 0
         async for result in checker.check_all(targets):
             done += 1

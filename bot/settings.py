@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     ALLOW_PRIVATE_NETWORKS: bool = False
     CONFIRM_DELAY: Duration = timedelta(minutes=1)
     FETCH_TIMEOUT: Duration = timedelta(seconds=30)
+    BROWSER_PATH: Path = Path("/usr/bin/chromium")
 
 
 class SettingsError(Exception):

@@ -115,7 +115,12 @@ class Checker:
 
     async def _read(self, target: Target, *, conditional: bool) -> _Read:
         validators = (target.etag, target.last_modified) if conditional else (None, None)
-        fetched = await self.fetcher.fetch(target.url, etag=validators[0], last_modified=validators[1])
+        fetched = await self.fetcher.fetch(
+            target.url,
+            etag=validators[0],
+            last_modified=validators[1],
+            render=target.options.get("render") == "browser",
+        )
         facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
         if fetched.not_modified:
             return _Read(facts, None, validators)

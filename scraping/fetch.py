@@ -1,8 +1,11 @@
 """Fetching one URL with httpx; the only module that catches httpx's errors."""
 
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 from tenacity import (
@@ -26,6 +29,8 @@ DEFAULT_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.5",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
 }
+log = logging.getLogger(__name__)
+
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -73,14 +78,13 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def _error_for(response: httpx.Response) -> FetchError:
-    status = response.status_code
-    message = f"HTTP {status} from {response.url}"
+def error_for_status(status: int, url: str, retry_after: str | None = None) -> FetchError:
+    """The error an HTTP error status means, by what the caller should do about it."""
+    message = f"HTTP {status} from {url}"
     if status in (403, 406):
         return BotBlockedError(message, status=status)
     if status == 429 or status >= 500:
-        retry_after = _retry_after_seconds(response.headers.get("retry-after"))
-        return TransientFetchError(message, status=status, retry_after=retry_after)
+        return TransientFetchError(message, status=status, retry_after=_retry_after_seconds(retry_after))
     return PermanentFetchError(message, status=status)
 
 
@@ -109,7 +113,9 @@ async def fetch_url(
     try:
         async with client.stream("GET", url, headers=headers) as response:
             if response.status_code not in (200, 304):
-                raise _error_for(response)
+                raise error_for_status(
+                    response.status_code, str(response.url), response.headers.get("retry-after")
+                )
             body = await _read_capped(response) if response.status_code == 200 else b""
     except httpx.TooManyRedirects:
         raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
@@ -141,16 +147,28 @@ def _wait_before_retry(state: RetryCallState) -> float:
     return wait_exponential_jitter(multiplier=0.5, max=8)(state)
 
 
-class Fetcher:
-    """Fetches with retries of transient failures and politeness per host."""
+class Renderer(Protocol):
+    """Something that loads a URL the way a browser does (see scraping/browser.py)."""
 
-    def __init__(self, client: httpx.AsyncClient, limiter: HostLimiter, attempts: int = 3) -> None:
+    async def render(self, url: str) -> Fetched: ...
+
+
+class Fetcher:
+    """Fetches with retries of transient failures, politeness per host, and a browser when needed."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        limiter: HostLimiter,
+        attempts: int = 3,
+        renderer: Renderer | None = None,
+    ) -> None:
         self.client = client
         self.limiter = limiter
         self.attempts = attempts
+        self.renderer = renderer
 
-    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-        """Like :func:`fetch_url`, retrying timeouts, network errors, 429 and 5xx."""
+    async def _retrying(self, url: str, attempt_once: Callable[[], Awaitable[Fetched]]) -> Fetched:
         host = httpx.URL(url).host
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientFetchError),
@@ -161,5 +179,25 @@ class Fetcher:
         async for attempt in retrying:
             with attempt:
                 async with self.limiter.slot(host):
-                    return await fetch_url(self.client, url, etag=etag, last_modified=last_modified)
+                    return await attempt_once()
         raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, render: bool = False
+    ) -> Fetched:
+        """GET ``url`` (in the browser when ``render``), retrying timeouts, network errors, 429 and 5xx.
+
+        A page refusing plain HTTP as a bot (403/406) is tried once more in the browser, when there is one.
+        """
+        renderer = self.renderer
+        if render and renderer is not None:
+            return await self._retrying(url, lambda: renderer.render(url))
+        try:
+            return await self._retrying(
+                url, lambda: fetch_url(self.client, url, etag=etag, last_modified=last_modified)
+            )
+        except BotBlockedError:
+            if renderer is None:
+                raise
+            log.info("%s refused plain HTTP; trying the browser", url)
+            return await self._retrying(url, lambda: renderer.render(url))

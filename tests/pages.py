@@ -2,6 +2,7 @@
 
 import html
 import io
+import json
 import re
 from pathlib import Path
 
@@ -67,3 +68,17 @@ def policy_pdf(text: str) -> bytes:
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def script_rendered_page(text: str) -> str:
+    """A page whose policy text only exists after its JavaScript runs (as on many app sites)."""
+    lines = json.dumps(text.split("\n"), ensure_ascii=False).replace("</", "<\\/")
+    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>隐私政策</title></head>
+<body><main id="app"></main>
+<script>
+for (const line of {lines}) {{
+  const block = document.createElement("p");
+  if (line) {{ block.textContent = line; }} else {{ block.appendChild(document.createElement("br")); }}
+  document.getElementById("app").appendChild(block);
+}}
+</script></body></html>"""

@@ -19,6 +19,7 @@ class Page:
     last_modified: str | None = None
     delay: float = 0.0  # seconds to wait before answering
     declared_length: int | None = None  # a Content-Length other than the body's (a truncated body)
+    refuse_agent: str | None = None  # answer 403 to clients whose User-Agent contains this
 
 
 class PageServer:
@@ -65,6 +66,8 @@ class PageServer:
                 page = server._next_page(self.path)
                 if page is None:
                     self._answer(Page(b"<h1>Not Found</h1>", status=404))
+                elif page.refuse_agent and page.refuse_agent in self.headers.get("User-Agent", ""):
+                    self._answer(Page(b"<h1>Forbidden</h1>", status=403))
                 elif page.etag and self.headers.get("If-None-Match") == page.etag:
                     self._answer(Page(status=304, etag=page.etag))
                 elif page.last_modified and self.headers.get("If-Modified-Since") == page.last_modified:
