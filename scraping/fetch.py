@@ -1,5 +1,6 @@
 """Fetching one URL with httpx; the only module that catches httpx's errors."""
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_RETRY_AFTER_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,10 @@ class Fetched:
 
 
 def make_client(
-    *, allow_private_networks: bool = False, timeout_seconds: float = 30.0, resolver: Resolver = resolve
+    *,
+    allow_private_networks: bool = False,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    resolver: Resolver = resolve,
 ) -> httpx.AsyncClient:
     """The shared HTTP client: browser-like headers, at most five redirects, public hosts only by default."""
     return httpx.AsyncClient(
@@ -110,8 +115,11 @@ async def fetch_url(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     started = time.perf_counter()
+    # httpx times each read; the read timeout also bounds the whole request, so a body dripping a
+    # byte at a time cannot hold a check forever.
+    deadline = client.timeout.read or DEFAULT_TIMEOUT_SECONDS
     try:
-        async with client.stream("GET", url, headers=headers) as response:
+        async with asyncio.timeout(deadline), client.stream("GET", url, headers=headers) as response:
             if response.status_code not in (200, 304):
                 raise error_for_status(
                     response.status_code, str(response.url), response.headers.get("retry-after")
@@ -119,7 +127,7 @@ async def fetch_url(
             body = await _read_capped(response) if response.status_code == 200 else b""
     except httpx.TooManyRedirects:
         raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         raise TransientFetchError(f"timed out fetching {url}") from None
     except httpx.UnsupportedProtocol:
         raise PermanentFetchError(f"not an http(s) URL: {url}") from None

@@ -20,6 +20,7 @@ class Page:
     delay: float = 0.0  # seconds to wait before answering
     declared_length: int | None = None  # a Content-Length other than the body's (a truncated body)
     refuse_agent: str | None = None  # answer 403 to clients whose User-Agent contains this
+    drip: float = 0.0  # seconds between each of 10 slices of the body (a slow body)
 
 
 class PageServer:
@@ -91,9 +92,19 @@ class PageServer:
                 if page.status != 304:
                     # the client may give up reading (size caps, timeouts)
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        self.wfile.write(page.body)
+                        self._write_body(page)
                 if page.declared_length:
                     self.close_connection = True
+
+            def _write_body(self, page: Page) -> None:
+                if not page.drip:
+                    self.wfile.write(page.body)
+                    return
+                size = len(page.body) // 10 + 1
+                for start in range(0, len(page.body), size):
+                    self.wfile.write(page.body[start : start + size])
+                    self.wfile.flush()
+                    time.sleep(page.drip)
 
             def log_message(self, *_: object) -> None:
                 pass

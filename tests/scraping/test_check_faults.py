@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from scraping.catalog import parse_catalog
 from scraping.check import Checker, CheckResult, active_targets
-from scraping.fetch import Fetcher, make_client
+from scraping.errors import PermanentFetchError
+from scraping.fetch import Fetcher, fetch_url, make_client
 from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
 from storage.db import session_scope
@@ -98,6 +99,7 @@ async def test_429_honours_retry_after(tracker):
         (Page(b"<h1>Not Found</h1>", status=404), "HTTP 404", 1),
         (Page(b"down", status=500), "HTTP 500", 3),
         (Page(OLD_PAGE, delay=2.0), "timed out", 3),
+        (Page(OLD_PAGE, drip=0.3), "timed out", 3),
         (Page(OLD_PAGE, declared_length=len(OLD_PAGE) * 2), "network error", 3),
         (Page(b"x" * (50 * 1024 * 1024)), "larger than 10 MB", 1),
         (
@@ -262,3 +264,13 @@ async def test_a_redirect_to_a_private_address_is_refused_before_connecting(engi
         result.outcome is FAILED and "localhost resolves to the non-public address 127.0.0.1" in result.reason
     )
     assert page_server.hits("/p") == 1 and page_server.hits("/final") == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.0.0.1/privacy", "http://169.254.169.254/latest", "http://[::1]:8080/", "http://224.0.0.1/"],
+)
+async def test_non_public_hosts_are_refused_before_any_connection(url):
+    async with make_client() as client:
+        with pytest.raises(PermanentFetchError, match="non-public address"):
+            await fetch_url(client, url)
