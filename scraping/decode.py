@@ -16,6 +16,7 @@ _SUPERSETS = {
     "ascii": "utf-8",
 }
 _META_WINDOW = 64 * 1024
+_DECODES_ANY_BYTES = {"iso8859-1", "iso8859-15", "cp1252"}
 
 
 def _codec_name(label: str) -> str | None:
@@ -42,15 +43,15 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     """Decode a response body; a label that does not fit the bytes is skipped, not trusted."""
     if body.startswith(codecs.BOM_UTF8):
         return body[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
-    for codec in charset_candidates(body, content_type):
+    labelled = charset_candidates(body, content_type)
+    # A single-byte Western label decodes any bytes without error, so it cannot prove itself: it is
+    # only believed when neither UTF-8 nor detection fits (GBK pages served as iso-8859-1 are common).
+    provable = [codec for codec in labelled if codec not in _DECODES_ANY_BYTES]
+    for codec in dict.fromkeys([*provable, "utf-8"]):
         try:
             return body.decode(codec)
         except UnicodeDecodeError:
             continue
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     best = from_bytes(body).best()
-    codec = _codec_name(best.encoding) if best else None
-    return body.decode(codec or "utf-8", "replace")
+    detected = _codec_name(best.encoding) if best else None
+    return body.decode(detected or (labelled[0] if labelled else "utf-8"), "replace")

@@ -274,3 +274,10 @@ async def test_non_public_hosts_are_refused_before_any_connection(url):
     async with make_client() as client:
         with pytest.raises(PermanentFetchError, match="non-public address"):
             await fetch_url(client, url)
+
+
+async def test_a_gbk_page_served_as_latin_1_is_not_mojibake(tracker):
+    body = policy_page(OLD_TEXT, charset="iso-8859-1").encode("gb18030")
+    tracker.track("/p", Page(body, content_type="text/html; charset=ISO-8859-1"))
+    assert (await tracker.check()).outcome is NEW
+    assert tracker.versions()[0].text == OLD_TEXT.replace("\xa0", " ")

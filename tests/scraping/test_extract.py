@@ -103,3 +103,11 @@ def test_a_chinese_pdf_policy_extracts_line_by_line():
 def test_unusable_pdfs_are_errors(body, reason):
     with pytest.raises(ExtractError, match=reason):
         extract_body(body, "application/octet-stream", [], [])
+
+
+def test_a_real_latin_1_page_still_decodes_as_latin_1():
+    page = "<main><p>Politique de confidentialité : données</p></main>".encode("cp1252")
+    assert (
+        extract_body(page, "text/html; charset=iso-8859-1", [], [])
+        == "Politique de confidentialité : données"
+    )
