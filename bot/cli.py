@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from analysis.diff import line_stats
+from analysis.diff import build_diff
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -103,8 +103,11 @@ def describe(result: CheckResult, engine: Engine) -> str:
         return f"new version (baseline, {version.text.count(chr(10)) + 1} lines)"
     if result.outcome is CheckOutcome.REVERTED:
         return f"reverted (back to version {version.id}, first seen {version.first_seen_at:%Y-%m-%d})"
-    stats = line_stats(previous.text, version.text)
-    return f"new version ({stats.added} lines added, {stats.removed} removed, {stats.changed} changed)"
+    stats = build_diff(previous.text, version.text).stats
+    return (
+        f"new version ({stats.paragraphs_added} lines added, {stats.paragraphs_deleted} removed, "
+        f"{stats.paragraphs_modified} changed)"
+    )
 
 
 def _as_json(result: CheckResult) -> str:
