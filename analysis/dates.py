@@ -100,6 +100,14 @@ def parse_user_date(value: str) -> date:
     raise DateInputError(f"{shown!r} is not a date; use one of {EXAMPLE_FORMATS}")
 
 
+def parse_version_ref(value: str) -> date | str:
+    """A typed date, or the words ``latest`` / ``previous`` (any case) for the newest versions."""
+    word = value.strip().lower()
+    if word in ("latest", "previous"):
+        return word
+    return parse_user_date(value)
+
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -7,13 +7,18 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
+import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
+from bot.format import format_stats, format_text_diff
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -24,7 +29,9 @@ from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, find_platforms, resolve_platform
+from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import versions_of
+from web.app import WebConfig, create_app
 
 log = logging.getLogger("policywatch")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -159,13 +166,25 @@ async def _run_forever(engine: Engine, settings: Settings) -> None:
         await asyncio.sleep(interval)
 
 
-def cmd_run(engine: Engine, settings: Settings, _args: argparse.Namespace) -> int:
-    """Check every document now and then every CHECK_INTERVAL, until interrupted."""
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+async def _serve_and_check(engine: Engine, settings: Settings) -> None:
+    """The web app and the check loop in one event loop; uvicorn stops on SIGINT/SIGTERM."""
+    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
+    )
+    checks = asyncio.create_task(_run_forever(engine, settings))
     try:
-        asyncio.run(_run_forever(engine, settings))
-    except KeyboardInterrupt:
-        log.info("stopped")
+        await server.serve()
+    finally:
+        checks.cancel()
+
+
+def cmd_run(engine: Engine, settings: Settings, _args: argparse.Namespace) -> int:
+    """Serve the web pages and check every document now and then every CHECK_INTERVAL, until stopped."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # uvicorn re-raises it after a clean stop
+    with suppress(KeyboardInterrupt):
+        asyncio.run(_serve_and_check(engine, settings))
+    log.info("stopped")
     return EXIT_OK
 
 
@@ -251,6 +270,55 @@ def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace)
     return EXIT_OK
 
 
+def _pick_document(session: Session, platform: Platform, kind: str | None) -> Document:
+    documents = list(session.exec(select(Document).where(Document.platform_id == platform.id)))
+    by_kind = {document.kind: document for document in documents}
+    if kind:
+        if kind not in by_kind:
+            raise UserError(
+                f"{platform.slug} has no {kind[:60]!r} document; it has {', '.join(sorted(by_kind))}"
+            )
+        return by_kind[kind]
+    return by_kind.get("privacy_policy") or sorted(documents, key=lambda d: d.kind)[0]
+
+
+async def _render_page(settings: Settings, engine: Engine, path: str) -> str:
+    """A page of the web app, rendered in-process, its links pointing at PUBLIC_URL."""
+    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=str(settings.PUBLIC_URL)) as client:
+        response = await client.get(path)
+        response.raise_for_status()
+        return response.text
+
+
+def cmd_compare(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Compare the versions in force at two dates (one date: with the latest)."""
+    try:
+        refs = [parse_version_ref(value) for value in (args.date1, args.date2 or "latest")]
+    except DateInputError as error:
+        raise UserError(str(error)) from None
+    with Session(engine) as session:
+        platform = resolve_platform(session, args.platform)
+        document = _pick_document(session, platform, args.document)
+        try:
+            old, new = versions_to_compare(timeline(session, document.id), *refs)
+        except CompareError as error:
+            raise UserError(f"{platform.slug}/{document.kind}: {error}") from None
+    diff = build_diff(old.text, new.text)
+    if args.html:
+        path = f"/p/{platform.slug}/{document.kind}/diff/{old.id}..{new.id}"
+        args.html.write_text(asyncio.run(_render_page(settings, engine, path)), encoding="utf-8")
+        print(f"wrote {args.html}: {format_stats(diff)}")
+        return EXIT_OK
+    print(f"{platform.name_zh} / {platform.name_en} ({platform.slug}) {document.kind}")
+    print(f"#{old.id} first seen {old.first_seen_at:{_MINUTE}}", end=" → ")
+    print(f"#{new.id} first seen {new.first_seen_at:{_MINUTE}}")
+    print(format_stats(diff))
+    print(format_text_diff(diff))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policywatch", description="Track changes to privacy policies.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -266,7 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     platforms.add_argument("query", nargs="?", metavar="QUERY", help="name, alias or pinyin to search for")
     platforms.add_argument("--json", action="store_true", help="a JSON array of platforms")
     platforms.set_defaults(handler=cmd_platforms)
-    run = commands.add_parser("run", help="keep checking every CHECK_INTERVAL until stopped")
+    compare = commands.add_parser("compare", help="compare the versions in force at two dates")
+    compare.add_argument("platform", metavar="PLATFORM", help="slug, name or alias")
+    compare.add_argument(
+        "date1", metavar="DATE1", help="2025-11-10, 2025/11/10, 20251110, 2025年11月10日, latest, previous"
+    )
+    compare.add_argument("date2", metavar="DATE2", nargs="?", help="as DATE1 (default: latest)")
+    compare.add_argument("--html", type=Path, metavar="FILE", help="write the diff page to FILE instead")
+    compare.add_argument("--document", metavar="KIND", help="which document (default: privacy_policy)")
+    compare.set_defaults(handler=cmd_compare)
+    run = commands.add_parser("run", help="serve the web pages and check every CHECK_INTERVAL until stopped")
     run.set_defaults(handler=cmd_run)
     return parser
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BeforeValidator, ValidationError
+from pydantic import AnyHttpUrl, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analysis.dates import parse_duration
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     CONFIRM_DELAY: Duration = timedelta(minutes=1)
     FETCH_TIMEOUT: Duration = timedelta(seconds=30)
     BROWSER_PATH: Path = Path("/usr/bin/chromium")
+    WEB_HOST: str = "127.0.0.1"
+    WEB_PORT: int = Field(default=8080, ge=1, le=65535)
+    PUBLIC_URL: AnyHttpUrl = AnyHttpUrl("http://localhost:8080")
 
 
 class SettingsError(Exception):

@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from bot.cli import main
 from storage.db import make_engine
 from storage.migrate import upgrade_database
-from tests.servers import PageServer
+from tests.pages import OLD_PAGE
+from tests.servers import Page, PageServer
 
 DATABASES = [
     name.strip() for name in os.environ.get("POLICYWATCH_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -97,6 +98,13 @@ def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("CATALOG_PATH", str(write_catalog(tmp_path / "catalog.yaml", list(platforms))))
 
     return write
+
+
+@pytest.fixture
+def tracked(page_server: PageServer, catalog) -> PageServer:
+    """The zeekr policy served at /zeekr (first version) and listed in the catalog."""
+    catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
+    return page_server
 
 
 @dataclass

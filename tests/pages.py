@@ -51,6 +51,10 @@ def policy_page(text: str, *, title: str = "极氪APP个人信息保护政策", 
 </body></html>"""
 
 
+OLD_PAGE = policy_page(seed_text(SEED_OLD)).encode()
+NEW_PAGE = policy_page(seed_text(SEED_NEW)).encode()
+
+
 def policy_pdf(text: str) -> bytes:
     """A PDF of ``text``, one line per text line, in a CJK font every PDF reader knows (STSong-Light)."""
     from reportlab.pdfbase import pdfmetrics

@@ -9,11 +9,9 @@ from sqlmodel import Session, select
 from storage.db import make_engine
 from storage.models import Check, Document, Platform, Version
 from tests.conftest import nio, zeekr
-from tests.pages import CHANGED_LINE, NEW_COMPANY, OLD_COMPANY, SEED_NEW, SEED_OLD, policy_page, seed_text
+from tests.pages import CHANGED_LINE, NEW_COMPANY, NEW_PAGE, OLD_COMPANY, OLD_PAGE
 from tests.servers import Page
 
-OLD_PAGE = policy_page(seed_text(SEED_OLD)).encode()
-NEW_PAGE = policy_page(seed_text(SEED_NEW)).encode()
 VERSION_FIELDS = {
     "id",
     "document_kind",
@@ -24,13 +22,6 @@ VERSION_FIELDS = {
     "stated_update_date",
     "stated_effective_date",
 }
-
-
-@pytest.fixture
-def tracked(page_server, catalog):
-    """The zeekr policy served at /zeekr (first version) and listed in the catalog."""
-    catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
-    return page_server
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from tests.conftest import zeekr
 from tests.pages import SEED_OLD, policy_page, seed_text
@@ -14,7 +17,15 @@ from tests.servers import Page
 CONSOLE_SCRIPT = Path(sys.executable).with_name("policywatch")
 
 
-def test_run_checks_on_its_interval_until_sigterm(page_server, catalog, database_url, tmp_path):
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_run_serves_pages_and_checks_on_its_interval_until_sigterm(
+    page_server, catalog, database_url, tmp_path
+):
     catalog(zeekr(page_server.serve("/zeekr", Page(policy_page(seed_text(SEED_OLD)).encode()))))
     env = {
         **os.environ,
@@ -22,6 +33,7 @@ def test_run_checks_on_its_interval_until_sigterm(page_server, catalog, database
         "CATALOG_PATH": str(tmp_path / "catalog.yaml"),
         "CHECK_INTERVAL": "1s",
         "CONFIRM_DELAY": "0s",
+        "WEB_PORT": str(free_port()),
         "ALLOW_PRIVATE_NETWORKS": "true",
     }
     process = subprocess.Popen(
@@ -37,6 +49,12 @@ def test_run_checks_on_its_interval_until_sigterm(page_server, catalog, database
         while page_server.hits("/zeekr") < 3 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
         assert page_server.hits("/zeekr") >= 3
+        health = httpx.get(f"http://127.0.0.1:{env['WEB_PORT']}/healthz", timeout=10)
+        assert health.json() == {"status": "ok", "database": "ok"}
+        home = httpx.get(
+            f"http://127.0.0.1:{env['WEB_PORT']}/", headers={"Accept-Language": "zh-CN"}, timeout=10
+        )
+        assert "极氪" in home.text
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)

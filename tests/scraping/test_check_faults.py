@@ -18,12 +18,10 @@ from scraping.sync import sync_catalog
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Version, utcnow
 from tests.conftest import zeekr
-from tests.pages import SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
+from tests.pages import NEW_PAGE, OLD_PAGE, SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
 from tests.servers import Page
 
 OLD_TEXT, NEW_TEXT = seed_text(SEED_OLD), seed_text(SEED_NEW)
-OLD_PAGE = policy_page(OLD_TEXT).encode()
-NEW_PAGE = policy_page(NEW_TEXT).encode()
 FAILED, UNCHANGED, NEW = CheckOutcome.FAILED, CheckOutcome.UNCHANGED, CheckOutcome.NEW_VERSION
 
 

@@ -1,0 +1,40 @@
+"""Plain-text renderings of the diff model, for the terminal."""
+
+from analysis.diff import Diff, Row, RowKind, Span
+
+
+def _marked(spans: tuple[Span, ...], opening: str, closing: str) -> str:
+    return "".join(f"{opening}{span.text}{closing}" if span.changed else span.text for span in spans)
+
+
+def _row_lines(row: Row) -> list[str]:
+    if row.kind is RowKind.EQUAL:
+        return [f"  {row.new_text}"]
+    lines = []
+    if row.old_no is not None:
+        lines.append("- " + (_marked(row.old, "[-", "-]") if row.kind is RowKind.MODIFIED else row.old_text))
+    if row.new_no is not None:
+        lines.append("+ " + (_marked(row.new, "{+", "+}") if row.kind is RowKind.MODIFIED else row.new_text))
+    return lines
+
+
+def format_stats(diff: Diff) -> str:
+    stats = diff.stats
+    return (
+        f"{stats.paragraphs_added} paragraphs added, {stats.paragraphs_deleted} deleted, "
+        f"{stats.paragraphs_modified} modified; {stats.chars_inserted} characters inserted, "
+        f"{stats.chars_deleted} deleted"
+    )
+
+
+def format_text_diff(diff: Diff, context: int = 1) -> str:
+    """A readable text diff: hunks headed by line numbers, [-deleted-] and {+inserted+} inside lines."""
+    out: list[str] = []
+    for segment in diff.segments(context):
+        if segment.collapsed or not any(row.is_change for row in segment.rows):
+            continue
+        first = segment.rows[0]
+        out.append(f"@@ line {first.old_no or '-'} → {first.new_no or '-'} @@")
+        for row in segment.rows:
+            out += _row_lines(row)
+    return "\n".join(out)

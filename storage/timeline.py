@@ -1,0 +1,80 @@
+"""Which version was in force when: the changes of a document in order, and picking versions to compare."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from storage.models import Check, CheckOutcome, Version
+
+VersionRef = date | Literal["latest", "previous"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A version coming into force: the first version (a baseline), a new one, or a return to an old one."""
+
+    at: datetime
+    version: Version
+    previous: Version | None
+
+    @property
+    def is_revert(self) -> bool:
+        return self.previous is not None and self.version.first_seen_at < self.at
+
+
+class CompareError(ValueError):
+    """The versions asked for cannot be compared; the message says why, for the person who asked."""
+
+
+def timeline(session: Session, document_id: int) -> list[Change]:
+    """Every change of a document, oldest first (reverts included)."""
+    rows = session.exec(
+        select(Check, Version)
+        .join(Version, col(Version.id) == col(Check.version_id))
+        .where(
+            Check.document_id == document_id,
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+        )
+        .order_by(col(Check.id))
+    ).all()
+    changes: list[Change] = []
+    for check, version in rows:
+        changes.append(Change(check.checked_at, version, changes[-1].version if changes else None))
+    return changes
+
+
+def _end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def version_at(changes: list[Change], ref: VersionRef) -> Version:
+    """The version in force at the end of a day (UTC), or the latest / previous one."""
+    if not changes:
+        raise CompareError("no version has been recorded yet")
+    if ref == "latest":
+        return changes[-1].version
+    if ref == "previous":
+        if len(changes) < 2:
+            raise CompareError("there is only one version so far: there is no previous one")
+        return changes[-2].version
+    in_force = [change for change in changes if change.at < _end_of_day(ref)]
+    if not in_force:
+        first = changes[0].at.date()
+        raise CompareError(f"{ref} is before the first recorded version ({first})")
+    return in_force[-1].version
+
+
+def versions_to_compare(
+    changes: list[Change], first: VersionRef, second: VersionRef = "latest"
+) -> tuple[Version, Version]:
+    """The two versions in force at ``first`` and ``second``, older first."""
+    today = datetime.now(UTC).date()
+    for ref in (first, second):
+        if isinstance(ref, date) and ref > today:
+            raise CompareError(f"{ref} is in the future")
+    old, new = version_at(changes, first), version_at(changes, second)
+    if old.id == new.id:
+        raise CompareError(f"the same version (#{old.id}) was in force at both dates: nothing to compare")
+    return (old, new) if old.first_seen_at <= new.first_seen_at else (new, old)

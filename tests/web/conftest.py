@@ -1,0 +1,66 @@
+"""A real uvicorn server on a free port, over a database holding the seed pair and a hostile policy."""
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+import uvicorn
+
+from analysis.dates import stated_dates
+from storage.db import session_scope
+from storage.models import Document, Platform
+from storage.versions import FetchFacts, record_text
+from tests.pages import SEED_NEW, SEED_OLD, seed_text
+from web.app import WebConfig, create_app
+
+OLD_AT = datetime(2025, 11, 10, 13, 38, tzinfo=UTC)
+NEW_AT = datetime(2025, 12, 31, 2, 55, tzinfo=UTC)
+HOSTILE_NAME = "<script>alert('name')</script>"
+HOSTILE_OLD = "隐私政策\n<script>alert('x')</script>\n{{ 7*7 }} {% raw %}\nTom & Jerry &amp; co"
+HOSTILE_NEW = "隐私政策\n<script>alert('y')</script>\n{{ 7*8 }} {% raw %}\nTom & Jerry &amp; co <b>bold</b>"
+
+
+def add_document(session, slug: str, name_zh: str, name_en: str, texts: list[tuple[datetime, str]]) -> None:
+    platform = Platform(slug=slug, name_zh=name_zh, name_en=name_en, aliases=[])
+    session.add(platform)
+    session.flush()
+    document = Document(platform_id=platform.id, kind="privacy_policy", url=f"https://example.com/{slug}")
+    session.add(document)
+    session.flush()
+    for at, text in texts:
+        record_text(session, document, text, FetchFacts(document.url, 200), at, stated_dates(text))
+
+
+@pytest.fixture
+def seeded(engine):
+    """zeekr (versions 1 and 2: the seed pair) and a hostile platform (versions 3 and 4)."""
+    with session_scope(engine) as session:
+        add_document(
+            session, "zeekr", "极氪", "ZEEKR", [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))]
+        )
+        add_document(
+            session, "evil", HOSTILE_NAME, "Evil & Co", [(OLD_AT, HOSTILE_OLD), (NEW_AT, HOSTILE_NEW)]
+        )
+    return engine
+
+
+@pytest.fixture
+def site(seeded):
+    """The base URL of the running app."""
+    config = uvicorn.Config(
+        create_app(seeded, WebConfig(public_url="https://policywatch.example")),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

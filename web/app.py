@@ -1,0 +1,78 @@
+"""The Starlette app: pages rendered with jinja2, in Chinese and English, escaping every policy text."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from web import feeds, pages
+from web.i18n import pick_language, translator
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """What the pages need to know about where they are served."""
+
+    public_url: str = "http://localhost:8080"
+
+
+def make_templates() -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=environment, context_processors=[_language_context])
+
+
+def _language_context(request: Request) -> dict[str, object]:
+    language = pick_language(request)
+    return {"lang": language, "t": translator(language), "other_lang": "en" if language == "zh" else "zh"}
+
+
+async def healthz(request: Request) -> Response:
+    """Database reachability, for load balancers and Docker."""
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means unhealthy
+        return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def not_found(request: Request, exc: HTTPException) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    if exc.status_code == 404:
+        return templates.TemplateResponse(request, "404.html", status_code=404)
+    return templates.TemplateResponse(
+        request, "error.html", {"message": exc.detail}, status_code=exc.status_code
+    )
+
+
+def create_app(engine: Engine, config: WebConfig | None = None) -> Starlette:
+    """The web app over ``engine``."""
+    routes = [
+        Route("/", pages.home, name="home"),
+        Route("/healthz", healthz, name="healthz"),
+        Route("/feeds/all.atom", feeds.all_changes, name="feed_all"),
+        Route("/p/{slug}", pages.platform, name="platform"),
+        Route("/p/{slug}/feed.atom", feeds.platform_changes, name="feed_platform"),
+        Route("/p/{slug}/{kind}/compare", pages.compare, name="compare"),
+        Route("/p/{slug}/{kind}/diff/{old:int}..{new:int}", pages.diff, name="diff"),
+        Route("/p/{slug}/{kind}/v/{version:int}.txt", pages.version_text, name="version_text"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app.state.engine = engine
+    app.state.config = config or WebConfig()
+    app.state.templates = make_templates()
+    return app

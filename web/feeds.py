@@ -1,0 +1,65 @@
+"""Atom feeds of changes: all platforms, or one."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from analysis.diff import DiffStats, build_diff
+from storage.models import Document, Platform
+from storage.timeline import Change, timeline
+from web.queries import NotFound, platform_by_slug
+
+MAX_ENTRIES = 50
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    platform: Platform
+    document: Document
+    change: Change
+    stats: DiffStats
+
+
+def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
+    entries = []
+    for platform in platforms:
+        documents = session.exec(select(Document).where(Document.platform_id == platform.id)).all()
+        for document in documents:
+            for change in timeline(session, document.id):
+                if change.previous is not None:
+                    stats = build_diff(change.previous.text, change.version.text).stats
+                    entries.append(FeedEntry(platform, document, change, stats))
+    entries.sort(key=lambda entry: entry.change.at, reverse=True)
+    return entries[:MAX_ENTRIES]
+
+
+def _feed(request: Request, title: str, entries: list[FeedEntry]) -> Response:
+    updated = entries[0].change.at if entries else datetime(2025, 1, 1, tzinfo=UTC)
+    public_url = request.app.state.config.public_url.rstrip("/")
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "feed.xml",
+        {"title": title, "entries": entries, "updated": updated, "public_url": public_url},
+        media_type="application/atom+xml",
+    )
+
+
+async def all_changes(request: Request) -> Response:
+    with Session(request.app.state.engine) as session:
+        platforms = list(session.exec(select(Platform).order_by(col(Platform.slug))))
+        entries = _entries(session, platforms)
+    return _feed(request, "PolicyWatch", entries)
+
+
+async def platform_changes(request: Request) -> Response:
+    with Session(request.app.state.engine) as session:
+        try:
+            platform = platform_by_slug(session, request.path_params["slug"])
+        except NotFound:
+            raise HTTPException(status_code=404) from None
+        entries = _entries(session, [platform])
+    return _feed(request, f"PolicyWatch: {platform.name_zh} / {platform.name_en}", entries)
