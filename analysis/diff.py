@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 from functools import cached_property
 from itertools import groupby
+from typing import NamedTuple
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
@@ -37,17 +38,18 @@ class RowKind(StrEnum):
     MODIFIED = "modified"
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A piece of a line; ``changed`` pieces are highlighted."""
 
     text: str
     changed: bool = False
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the side-by-side table; line numbers are 1-based, None where a side has no line."""
+class Row(NamedTuple):
+    """One line of the side-by-side table; line numbers are 1-based, None where a side has no line.
+
+    A tuple rather than a dataclass: a long policy makes thousands of rows, and tuples are cheap.
+    """
 
     kind: RowKind
     old_no: int | None
@@ -202,6 +204,13 @@ def _pairs(old: list[str], new: list[str]) -> list[tuple[int, int]]:
     return pairs
 
 
+def _paired_row(old: str, new: str, old_no: int, new_no: int) -> Row:
+    if old == new:  # blank lines cannot anchor difflib's matches, so they can land in a replaced block
+        return _equal_rows([old], old_no - 1, new_no - 1)[0]
+    old_spans, new_spans = inline_diff(old, new)
+    return Row(RowKind.MODIFIED, old_no, new_no, old_spans, new_spans)
+
+
 def _replaced_rows(old: list[str], new: list[str], old_start: int, new_start: int) -> list[Row]:
     rows: list[Row] = []
     i = j = 0
@@ -213,10 +222,7 @@ def _replaced_rows(old: list[str], new: list[str], old_start: int, new_start: in
             Row(RowKind.ADDED, None, new_start + k + 1, new=(Span(new[k], True),)) for k in range(j, pair_j)
         ]
         if pair_i < len(old):
-            old_spans, new_spans = inline_diff(old[pair_i], new[pair_j])
-            rows.append(
-                Row(RowKind.MODIFIED, old_start + pair_i + 1, new_start + pair_j + 1, old_spans, new_spans)
-            )
+            rows.append(_paired_row(old[pair_i], new[pair_j], old_start + pair_i + 1, new_start + pair_j + 1))
         i, j = pair_i + 1, pair_j + 1
     return rows
 
@@ -277,16 +283,42 @@ def _deletions_first(rows: list[Row]) -> list[Row]:
     return ordered
 
 
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _equal_rows(lines: list[str], old_start: int, new_start: int) -> list[Row]:
+    rows = []
+    for k, line in enumerate(lines):
+        spans = (Span(line),)  # one tuple for both sides: the table renders it once
+        rows.append(Row(RowKind.EQUAL, old_start + k + 1, new_start + k + 1, spans, spans))
+    return rows
+
+
+def _common_ends(old_lines: list[str], new_lines: list[str]) -> tuple[int, int]:
+    """How many lines the texts share at the start, and then at the end."""
+    limit = min(len(old_lines), len(new_lines))
+    head = 0
+    while head < limit and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
 def _aligned_rows(old: str, new: str) -> list[Row]:
     old_lines, new_lines = old.split("\n"), new.split("\n")
-    matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    rows: list[Row] = []
+    # Most changes touch a few lines: the common start and end need no alignment.
+    head, tail = _common_ends(old_lines, new_lines)
+    old_middle, new_middle = old_lines[head : len(old_lines) - tail], new_lines[head : len(new_lines) - tail]
+    rows = _equal_rows(old_lines[:head], 0, 0)
+    # Blank lines cannot start a match (they may extend one): hundreds of them would make difflib quadratic.
+    matcher = SequenceMatcher(_is_blank, old_middle, new_middle, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            rows += [
-                Row(RowKind.EQUAL, i1 + k + 1, j1 + k + 1, (Span(line),), (Span(line),))
-                for k, line in enumerate(old_lines[i1:i2])
-            ]
+            rows += _equal_rows(old_middle[i1:i2], head + i1, head + j1)
         else:
-            rows += _replaced_rows(old_lines[i1:i2], new_lines[j1:j2], i1, j1)
+            rows += _replaced_rows(old_middle[i1:i2], new_middle[j1:j2], head + i1, head + j1)
+    rows += _equal_rows(old_lines[len(old_lines) - tail :], len(old_lines) - tail, len(new_lines) - tail)
     return _mark_moves(rows)

@@ -8,6 +8,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
 from storage.timeline import CompareError, timeline, versions_to_compare
+from web.diff_table import render_diff_table
 from web.i18n import LANGUAGES
 from web.queries import (
     NotFound,
@@ -119,7 +120,7 @@ async def diff(request: Request) -> Response:
         "old": old,
         "new": new,
         "diff": changes,
-        "change_numbers": {row: number for number, row in enumerate(changes.changes, 1)},
+        "render_table": render_diff_table,
     }
     return render(request, "diff.html", context)
 

@@ -1,0 +1,66 @@
+"""The side-by-side diff table as HTML: rendered in Python, the page's hot path (thousands of rows)."""
+
+from collections.abc import Callable
+
+from markupsafe import Markup, escape
+
+from analysis.diff import Diff, Row, RowKind, Span
+
+COLUMNS = '<colgroup><col class="nav"><col class="no"><col><col class="no"><col></colgroup>'
+
+
+def _spans(spans: tuple[Span, ...], tag: str) -> str:
+    return "".join(
+        f"<{tag}>{escape(span.text)}</{tag}>" if span.changed else str(escape(span.text)) for span in spans
+    )
+
+
+class _RowWriter:
+    def __init__(self, diff: Diff, translate: Callable[..., str]) -> None:
+        self.numbers = {id(row): number for number, row in enumerate(diff.changes, 1)}
+        self.total = len(diff.changes)
+        self.previous_label = escape(translate("prev_change"))
+        self.next_label = escape(translate("next_change"))
+        self.moved = f' <span class="badge">{escape(translate("moved"))}</span>'
+
+    def _nav(self, number: int) -> str:
+        links = []
+        if number > 1:
+            links.append(f'<a href="#c{number - 1}" aria-label="{self.previous_label}">↑</a>')
+        if number < self.total:
+            links.append(f'<a href="#c{number + 1}" aria-label="{self.next_label}">↓</a>')
+        return "".join(links)
+
+    def row(self, row: Row) -> str:
+        number = self.numbers.get(id(row))
+        classes = row.kind.value + (" moved" if row.moved else "")
+        anchor = f' id="c{number}"' if number else ""
+        old_html = _spans(row.old, "del")
+        new_html = old_html if row.new is row.old else _spans(row.new, "ins")
+        old_badge = self.moved if row.moved and row.kind is RowKind.DELETED else ""
+        new_badge = self.moved if row.moved and row.kind is RowKind.ADDED else ""
+        return (
+            f'<tr class="{classes}"{anchor}><td class="nav">{self._nav(number) if number else ""}</td>'
+            f'<td class="no old-no">{row.old_no or ""}</td>'
+            f'<td class="old">{old_html}{old_badge}</td>'
+            f'<td class="no new-no">{row.new_no or ""}</td>'
+            f'<td class="new">{new_html}{new_badge}</td></tr>'
+        )
+
+
+def render_diff_table(diff: Diff, translate: Callable[..., str], header: str) -> Markup:
+    """The table: a header row, then each segment; long unchanged runs fold into ``<details>``."""
+    writer = _RowWriter(diff, translate)
+    parts = [f'<table class="diff">{COLUMNS}<thead>{header}</thead>']
+    for segment in diff.segments():
+        rows = "".join(writer.row(row) for row in segment.rows)
+        if segment.collapsed:
+            summary = escape(translate("unchanged_lines", count=len(segment.rows)))
+            parts.append(
+                f'<tbody class="collapsed"><tr><td colspan="5"><details><summary>{summary}</summary>'
+                f'<table class="diff">{COLUMNS}<tbody>{rows}</tbody></table></details></td></tr></tbody>'
+            )
+        else:
+            parts.append(f"<tbody>{rows}</tbody>")
+    parts.append("</table>")
+    return Markup("".join(parts))
