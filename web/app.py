@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from web import feeds, pages
-from web.i18n import pick_language, translator
+from web.i18n import kind_namer, pick_language, translator
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,7 +37,12 @@ def make_templates() -> Jinja2Templates:
 
 def _language_context(request: Request) -> dict[str, object]:
     language = pick_language(request)
-    return {"lang": language, "t": translator(language), "other_lang": "en" if language == "zh" else "zh"}
+    return {
+        "lang": language,
+        "t": translator(language),
+        "kind_name": kind_namer(language),
+        "other_lang": "en" if language == "zh" else "zh",
+    }
 
 
 async def healthz(request: Request) -> Response:

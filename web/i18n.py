@@ -1,5 +1,7 @@
 """The interface in Chinese and English: from ?lang=, then the lang cookie, then Accept-Language."""
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 
 LANGUAGES = ("zh", "en")
@@ -62,6 +64,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_request": {"zh": "无法对比", "en": "Cannot compare"},
     "switch_language": {"zh": "English", "en": "中文"},
 }
+
+
+DOCUMENT_KINDS: dict[str, dict[str, str]] = {
+    "privacy_policy": {"zh": "隐私政策", "en": "Privacy policy"},
+    "terms": {"zh": "用户协议", "en": "Terms of service"},
+    "children_privacy": {"zh": "儿童隐私政策", "en": "Children's privacy policy"},
+    "sdk_list": {"zh": "第三方SDK清单", "en": "Third-party SDK list"},
+    "permission_list": {"zh": "应用权限清单", "en": "App permission list"},
+}
+
+
+def kind_namer(language: str) -> Callable[[str], str]:
+    """``kind_name(kind)``: a document kind in words, or as it is when unknown."""
+
+    def kind_name(kind: str) -> str:
+        return DOCUMENT_KINDS.get(kind, {}).get(language, kind)
+
+    return kind_name
 
 
 def pick_language(request: Request) -> str:
