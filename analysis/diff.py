@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 from functools import cached_property
 from itertools import groupby
+from os.path import commonprefix
 from typing import NamedTuple
 
 from diff_match_patch import diff_match_patch
@@ -28,6 +29,7 @@ MAX_INLINE_CHARS = 20_000
 INLINE_TIMEOUT_SECONDS = 0.05
 # Latin words, digit runs and whitespace runs are single tokens; every other character (CJK) is one.
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:['’-][A-Za-z0-9_]+)*|\s+|.", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z0-9_]")
 _FIRST_TOKEN_CHAR = 0xF0000  # a private-use plane: tokens are diffed as one character each
 
 
@@ -150,11 +152,29 @@ def _tokens_as_chars(old: str, new: str) -> tuple[str, str, list[str]] | None:
     return None if len(tokens) > 0xFFFD else (*encoded, tokens)
 
 
-def inline_diff(old: str, new: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
-    """The changed spans inside a modified pair: characters for CJK, words for Latin text."""
+def _shared_ends(old: str, new: str) -> tuple[int, int]:
+    """Lengths of the common start and end of two lines, never cutting through a Latin word."""
+    head = len(commonprefix([old, new]))  # noqa: RUF071 - character by character is the point
+    while head and _WORD.match(old, head - 1) and (_WORD.match(old, head) or _WORD.match(new, head)):
+        head -= 1
+    limit = min(len(old), len(new)) - head
+    tail = 0
+    while tail < limit and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    while (
+        tail
+        and _WORD.match(old, len(old) - tail)
+        and (_WORD.match(old, len(old) - tail - 1) or _WORD.match(new, len(new) - tail - 1))
+    ):
+        tail -= 1
+    return head, tail
+
+
+def _diff_tokens(old: str, new: str) -> tuple[list[Span], list[Span]]:
+    """diff-match-patch over tokens, with its semantic cleanup."""
     encoded = _tokens_as_chars(old, new) if len(old) + len(new) <= MAX_INLINE_CHARS else None
     if encoded is None:
-        return (Span(old, True),), (Span(new, True),)
+        return [Span(old, True)], [Span(new, True)]
     old_chars, new_chars, tokens = encoded
     engine = diff_match_patch()
     engine.Diff_Timeout = INLINE_TIMEOUT_SECONDS
@@ -168,7 +188,15 @@ def inline_diff(old: str, new: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]
             old_spans.append(Span(text, operation < 0))
         if operation >= 0:
             new_spans.append(Span(text, operation > 0))
-    return _widen_to_entities(old_spans), _widen_to_entities(new_spans)
+    return old_spans, new_spans
+
+
+def inline_diff(old: str, new: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+    """The changed spans inside a modified pair: characters for CJK, words for Latin text."""
+    head, tail = _shared_ends(old, new)  # only the middle needs tokens and diff-match-patch
+    old_spans, new_spans = _diff_tokens(old[head : len(old) - tail], new[head : len(new) - tail])
+    start, end = [Span(old[:head])] if head else [], [Span(old[len(old) - tail :])] if tail else []
+    return _widen_to_entities([*start, *old_spans, *end]), _widen_to_entities([*start, *new_spans, *end])
 
 
 def _widen_to_entities(spans: list[Span]) -> tuple[Span, ...]:

@@ -2,7 +2,7 @@
 
 Cases, on a ~110 KB Chinese policy built from the seed text: the seed pair, 10 % and 50 % of the
 paragraphs edited, a full rewrite, and a 200 KB pair. Each side is timed in the same run (best of
-3), and the ratio ours / HtmlDiff is printed. Run: .venv/bin/python benchmarks/diff_bench.py
+7), and the ratio ours / HtmlDiff is printed. Run: .venv/bin/python benchmarks/diff_bench.py
 """
 
 import asyncio
@@ -28,7 +28,7 @@ from web.app import create_app
 from web.diff_table import render_diff_table
 from web.i18n import translator
 
-REPEATS = 3
+REPEATS = 7
 INSERT = "并向合作方提供您的设备信息与位置信息"
 
 
@@ -69,8 +69,9 @@ def cases() -> dict[str, tuple[str, str]]:
 
 
 def best_of(run) -> float:
-    times = []
-    for _ in range(REPEATS):
+    """The best of REPEATS runs; one run when it takes over 5 s (HtmlDiff on a rewrite takes minutes)."""
+    times: list[float] = []
+    while len(times) < REPEATS and not (times and times[0] > 5):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
