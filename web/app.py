@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from web import feeds, pages
 from web.i18n import kind_namer, pick_language, translator
+from web.queries import NotFound
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -55,10 +56,14 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-async def not_found(request: Request, exc: HTTPException) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
-    if exc.status_code == 404:
-        return templates.TemplateResponse(request, "404.html", status_code=404)
+async def not_found_page(request: Request, _exc: Exception) -> Response:
+    """A 404 that helps: a search box and a way home (unknown route, platform, document or version)."""
+    return request.app.state.templates.TemplateResponse(request, "404.html", status_code=404)
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # registered for HTTPException only
+    templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"message": exc.detail}, status_code=exc.status_code
     )
@@ -76,7 +81,10 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Starlette:
         Route("/p/{slug}/{kind}/diff/{old:int}..{new:int}", pages.diff, name="diff"),
         Route("/p/{slug}/{kind}/v/{version:int}.txt", pages.version_text, name="version_text"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found_page, NotFound: not_found_page, HTTPException: error_page},
+    )
     app.state.engine = engine
     app.state.config = config or WebConfig()
     app.state.templates = make_templates()

@@ -4,14 +4,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from analysis.diff import DiffStats, build_diff
 from storage.models import Document, Platform
 from storage.timeline import Change, timeline
-from web.queries import NotFound, platform_by_slug
+from web.queries import platform_by_slug
 
 MAX_ENTRIES = 50
 
@@ -57,9 +56,6 @@ async def all_changes(request: Request) -> Response:
 
 async def platform_changes(request: Request) -> Response:
     with Session(request.app.state.engine) as session:
-        try:
-            platform = platform_by_slug(session, request.path_params["slug"])
-        except NotFound:
-            raise HTTPException(status_code=404) from None
+        platform = platform_by_slug(session, request.path_params["slug"])
         entries = _entries(session, [platform])
     return _feed(request, f"PolicyWatch: {platform.name_zh} / {platform.name_en}", entries)

@@ -1,7 +1,6 @@
 """The HTML pages: home, platform history, compare, diff, and a version's plain text."""
 
 from sqlmodel import Session
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -11,8 +10,7 @@ from storage.timeline import CompareError, timeline, versions_to_compare
 from web.diff_table import render_diff_table
 from web.i18n import LANGUAGES
 from web.queries import (
-    NotFound,
-    document_of,
+    document_by_path,
     histories,
     platform_by_slug,
     platforms_for_home,
@@ -39,10 +37,6 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
     return response
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status_code=404)
-
-
 async def home(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()[:MAX_QUERY_CHARS]
     with _session(request) as session:
@@ -52,10 +46,7 @@ async def home(request: Request) -> Response:
 
 async def platform(request: Request) -> Response:
     with _session(request) as session:
-        try:
-            found = platform_by_slug(session, request.path_params["slug"])
-        except NotFound:
-            raise _not_found() from None
+        found = platform_by_slug(session, request.path_params["slug"])
         documents = [(history, timeline_entries(history.changes)) for history in histories(session, found)]
     return render(request, "platform.html", {"platform": found, "documents": documents})
 
@@ -84,11 +75,7 @@ def _compare_target(request: Request, session: Session, changes: list) -> str | 
 
 async def compare(request: Request) -> Response:
     with _session(request) as session:
-        try:
-            found = platform_by_slug(session, request.path_params["slug"])
-            document = document_of(session, found, request.path_params["kind"])
-        except NotFound:
-            raise _not_found() from None
+        found, document = document_by_path(session, request.path_params["slug"], request.path_params["kind"])
         changes = timeline(session, document.id)
         error = None
         try:
@@ -106,13 +93,9 @@ async def compare(request: Request) -> Response:
 
 async def diff(request: Request) -> Response:
     with _session(request) as session:
-        try:
-            found = platform_by_slug(session, request.path_params["slug"])
-            document = document_of(session, found, request.path_params["kind"])
-            old = version_of(session, document, request.path_params["old"])
-            new = version_of(session, document, request.path_params["new"])
-        except NotFound:
-            raise _not_found() from None
+        found, document = document_by_path(session, request.path_params["slug"], request.path_params["kind"])
+        old = version_of(session, document, request.path_params["old"])
+        new = version_of(session, document, request.path_params["new"])
     changes = build_diff(old.text, new.text)
     context = {
         "platform": found,
@@ -127,10 +110,8 @@ async def diff(request: Request) -> Response:
 
 async def version_text(request: Request) -> Response:
     with _session(request) as session:
-        try:
-            found = platform_by_slug(session, request.path_params["slug"])
-            document = document_of(session, found, request.path_params["kind"])
-            version = version_of(session, document, request.path_params["version"])
-        except NotFound:
-            raise _not_found() from None
+        _platform, document = document_by_path(
+            session, request.path_params["slug"], request.path_params["kind"]
+        )
+        version = version_of(session, document, request.path_params["version"])
     return PlainTextResponse(version.text + "\n")

@@ -67,6 +67,12 @@ def document_of(session: Session, platform: Platform, kind: str) -> Document:
     return document
 
 
+def document_by_path(session: Session, slug: str, kind: str) -> tuple[Platform, Document]:
+    """The platform and document a URL names."""
+    platform = platform_by_slug(session, slug)
+    return platform, document_of(session, platform, kind)
+
+
 def version_of(session: Session, document: Document, version_id: int) -> Version:
     version = session.get(Version, version_id)
     if version is None or version.document_id != document.id:
