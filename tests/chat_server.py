@@ -1,0 +1,88 @@
+"""A real HTTP server on loopback speaking the OpenAI chat-completions API, answering from a script."""
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Answer:
+    """One scripted answer: a completion with ``content``, or an error ``status``."""
+
+    content: str | None = None
+    status: int = 200
+    finish_reason: str = "stop"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ChatServer:
+    """``answers`` are served in turn (the last one again and again); ``requests`` holds every body."""
+
+    def __init__(self, answers: list[Answer] | None = None) -> None:
+        self.answers = list(answers or [])
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def _next(self) -> Answer:
+        with self._lock:
+            return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+    def __enter__(self) -> "ChatServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                answer = server._next()
+                time.sleep(answer.delay)
+                if answer.status != 200:
+                    payload = {"error": {"message": f"scripted {answer.status}", "type": "server_error"}}
+                else:
+                    payload = {
+                        "id": f"chatcmpl-{len(server.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": answer.content},
+                                "finish_reason": answer.finish_reason,
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+                    }
+                data = json.dumps(payload).encode()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client that timed out
+                    self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        return Handler
