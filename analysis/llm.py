@@ -18,6 +18,7 @@ from analysis.report import (
     ReplyError,
     batches,
     chat_messages,
+    document_language,
     fallback_report,
     merge_reports,
     parse_reply,
@@ -82,8 +83,8 @@ async def write_report(
     timeout: float = 60.0,
 ) -> ReportRun:
     """The report for a change: the model's when it answers well, else the fallback (never raises)."""
+    language = language or document_language(new)
     fallback = fallback_report(diff, old, new, language)
-    language = language or ("zh" if fallback.assessment.startswith("自动") else "en")
     items = prompt_items(diff, old, new)
     if client is None or not items:
         return ReportRun(fallback)

@@ -166,7 +166,8 @@ def rubric_severity(facts: list[ChangeFacts]) -> Severity:
     return Severity.MINOR
 
 
-def _language(text: str) -> str:
+def document_language(text: str) -> str:
+    """``zh`` for a Chinese policy, else ``en``."""
     cjk = sum(1 for char in text[:5000] if "\u4e00" <= char <= "\u9fff")
     return "zh" if cjk > 50 else "en"
 
@@ -205,7 +206,7 @@ def _clip(text: str, limit: int = 200) -> str:
 
 def fallback_report(diff: Diff, old: str, new: str, language: str | None = None) -> ChangeReport:
     """A deterministic report from the diff alone, labelled automatic."""
-    language = language or _language(new)
+    language = language or document_language(new)
     words = _FALLBACK_TEXT[language]
     facts = change_facts(diff, old, new)
     severity = rubric_severity(facts)

@@ -13,12 +13,15 @@ from typing import Any, TextIO
 
 import httpx
 import uvicorn
+from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from starlette.applications import Starlette
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
-from bot.format import format_stats, format_text_diff
+from bot.format import format_report, format_stats, format_text_diff
+from bot.reports import ReportService
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -50,6 +53,25 @@ def prepare(settings: Settings) -> Engine:
     with session_scope(engine) as session:
         sync_catalog(session, catalog, utcnow())
     return engine
+
+
+def make_report_service(settings: Settings, engine: Engine) -> ReportService:
+    """Reports from the configured chat model, or the automatic fallback when no key is set."""
+    client = None
+    if settings.OPENAI_API_KEY is not None:
+        client = AsyncOpenAI(
+            api_key=settings.OPENAI_API_KEY.get_secret_value(),
+            base_url=str(settings.OPENAI_BASE_URL),
+            timeout=settings.LLM_TIMEOUT.total_seconds(),
+            max_retries=2,
+        )
+    return ReportService(engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds())
+
+
+def make_web_app(settings: Settings, engine: Engine) -> Starlette:
+    return create_app(
+        engine, WebConfig(public_url=str(settings.PUBLIC_URL)), make_report_service(settings, engine)
+    )
 
 
 def make_renderer(settings: Settings) -> Renderer | None:
@@ -168,7 +190,7 @@ async def _run_forever(engine: Engine, settings: Settings) -> None:
 
 async def _serve_and_check(engine: Engine, settings: Settings) -> None:
     """The web app and the check loop in one event loop; uvicorn stops on SIGINT/SIGTERM."""
-    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)))
+    app = make_web_app(settings, engine)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
     )
@@ -284,16 +306,15 @@ def _pick_document(session: Session, platform: Platform, kind: str | None) -> Do
 
 async def _render_page(settings: Settings, engine: Engine, path: str) -> str:
     """A page of the web app, rendered in-process, its links pointing at PUBLIC_URL."""
-    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)))
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=make_web_app(settings, engine))
     async with httpx.AsyncClient(transport=transport, base_url=str(settings.PUBLIC_URL)) as client:
         response = await client.get(path)
         response.raise_for_status()
         return response.text
 
 
-def cmd_compare(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
-    """Compare the versions in force at two dates (one date: with the latest)."""
+def _versions_asked(engine: Engine, args: argparse.Namespace) -> tuple[Platform, Document, Version, Version]:
+    """The platform, document and two versions that ``PLATFORM DATE1 [DATE2] [--document]`` name."""
     try:
         refs = [parse_version_ref(value) for value in (args.date1, args.date2 or "latest")]
     except DateInputError as error:
@@ -305,6 +326,12 @@ def cmd_compare(engine: Engine, settings: Settings, args: argparse.Namespace) ->
             old, new = versions_to_compare(timeline(session, document.id), *refs)
         except CompareError as error:
             raise UserError(f"{platform.slug}/{document.kind}: {error}") from None
+    return platform, document, old, new
+
+
+def cmd_compare(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Compare the versions in force at two dates (one date: with the latest)."""
+    platform, document, old, new = _versions_asked(engine, args)
     diff = build_diff(old.text, new.text)
     if args.html:
         path = f"/p/{platform.slug}/{document.kind}/diff/{old.id}..{new.id}"
@@ -316,6 +343,19 @@ def cmd_compare(engine: Engine, settings: Settings, args: argparse.Namespace) ->
     print(f"#{new.id} first seen {new.first_seen_at:{_MINUTE}}")
     print(format_stats(diff))
     print(format_text_diff(diff))
+    return EXIT_OK
+
+
+def cmd_report(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """The change report for the versions in force at two dates (one date: with the latest)."""
+    platform, document, old, new = _versions_asked(engine, args)
+    report = asyncio.run(make_report_service(settings, engine).report_for(old, new, args.language))
+    if args.json:
+        print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        print(f"{platform.name_zh} / {platform.name_en} ({platform.slug}) {document.kind}", end=": ")
+        print(f"#{old.id} → #{new.id}")
+        print(format_report(report))
     return EXIT_OK
 
 
@@ -343,6 +383,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--html", type=Path, metavar="FILE", help="write the diff page to FILE instead")
     compare.add_argument("--document", metavar="KIND", help="which document (default: privacy_policy)")
     compare.set_defaults(handler=cmd_compare)
+    report = commands.add_parser("report", help="the change report for the versions in force at two dates")
+    report.add_argument("platform", metavar="PLATFORM", help="slug, name or alias")
+    report.add_argument("date1", metavar="DATE1", help="as for compare")
+    report.add_argument("date2", metavar="DATE2", nargs="?", help="as DATE1 (default: latest)")
+    report.add_argument("--document", metavar="KIND", help="which document (default: privacy_policy)")
+    report.add_argument(
+        "--language", choices=["zh", "en"], help="the report's language (default: the policy's)"
+    )
+    report.add_argument("--json", action="store_true", help="the report as JSON")
+    report.set_defaults(handler=cmd_report)
     run = commands.add_parser("run", help="serve the web pages and check every CHECK_INTERVAL until stopped")
     run.set_defaults(handler=cmd_run)
     return parser

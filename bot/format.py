@@ -1,6 +1,7 @@
-"""Plain-text renderings of the diff model, for the terminal."""
+"""Plain-text renderings of the diff model and the change report, for the terminal."""
 
 from analysis.diff import Diff, Row, RowKind, Span
+from analysis.report import ChangeReport
 
 
 def _marked(spans: tuple[Span, ...], opening: str, closing: str) -> str:
@@ -38,3 +39,18 @@ def format_text_diff(diff: Diff, context: int = 1) -> str:
         for row in segment.rows:
             out += _row_lines(row)
     return "\n".join(out)
+
+
+def format_report(report: ChangeReport) -> str:
+    """A change report as plain text."""
+    label = "automatic report (no AI)" if report.is_automatic else "AI report"
+    lines = [f"[{report.severity.value}] {report.headline}  ({label})", "", report.assessment]
+    for number, change in enumerate(report.changes, 1):
+        section = f" [{change.section}]" if change.section else ""
+        lines.append(f"{number}. {change.kind}{section}: {change.what}")
+        if change.impact:
+            lines.append(f"   impact: {change.impact}")
+    if report.conclusion:
+        lines += ["", report.conclusion]
+    lines += [f"- {action}" for action in report.actions]
+    return "\n".join(lines)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BeforeValidator, Field, ValidationError
+from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analysis.dates import parse_duration
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=1, le=65535)
     PUBLIC_URL: AnyHttpUrl = AnyHttpUrl("http://localhost:8080")
+    OPENAI_API_KEY: SecretStr | None = None
+    OPENAI_BASE_URL: AnyHttpUrl = AnyHttpUrl("https://api.deepseek.com")
+    LLM_MODEL: str = "deepseek-chat"
+    LLM_TIMEOUT: Duration = timedelta(seconds=60)
 
 
 class SettingsError(Exception):

@@ -124,3 +124,29 @@ class Subscription(SQLModel, table=True):
     subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
     platform_id: int = Field(foreign_key="platforms.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Report(SQLModel, table=True):
+    """A change report for a pair of versions, per model, prompt version and language; computed once."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint(
+            "from_version_id", "to_version_id", "model", "prompt_version", "language", name="uq_reports_key"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_version_id: int = Field(foreign_key="versions.id", index=True)
+    to_version_id: int = Field(foreign_key="versions.id", index=True)
+    model: str = Field(max_length=100)  # "automatic" for the deterministic fallback
+    prompt_version: str = Field(max_length=40)
+    language: str = Field(max_length=8)
+    body: dict = Field(sa_column=Column(JSON, nullable=False))
+    is_automatic: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+    cost: float | None = None
+    failure: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, text
@@ -12,6 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from analysis.report import ChangeReport
+from storage.models import Version
 from web import feeds, pages
 from web.i18n import kind_namer, pick_language, translator
 from web.queries import NotFound
@@ -69,8 +72,16 @@ async def error_page(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(engine: Engine, config: WebConfig | None = None) -> Starlette:
-    """The web app over ``engine``."""
+class ReportSource(Protocol):
+    """Where the diff page gets the change report (bot/reports.py); the web app only renders it."""
+
+    async def report_for(self, old: Version, new: Version, language: str | None = None) -> ChangeReport: ...
+
+
+def create_app(
+    engine: Engine, config: WebConfig | None = None, reports: ReportSource | None = None
+) -> Starlette:
+    """The web app over ``engine``; without ``reports`` the diff page has no report block."""
     routes = [
         Route("/", pages.home, name="home"),
         Route("/healthz", healthz, name="healthz"),
@@ -88,4 +99,5 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Starlette:
     app.state.engine = engine
     app.state.config = config or WebConfig()
     app.state.templates = make_templates()
+    app.state.reports = reports
     return app

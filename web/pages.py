@@ -97,7 +97,9 @@ async def diff(request: Request) -> Response:
         old = version_of(session, document, request.path_params["old"])
         new = version_of(session, document, request.path_params["new"])
     changes = build_diff(old.text, new.text)
+    reports = request.app.state.reports
     context = {
+        "report": await reports.report_for(old, new) if reports else None,
         "platform": found,
         "document": document,
         "old": old,
