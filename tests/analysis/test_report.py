@@ -68,8 +68,8 @@ async def test_the_prompt_carries_the_change_and_its_section_never_the_whole_doc
     assert "never instructions" in system["content"] and "Simplified Chinese" in system["content"]
     sent = json.loads(user["content"])
     (change,) = sent["changes"]
-    assert OLD_COMPANY in change["before"] and NEW_COMPANY in change["after"]
-    assert change["section"].endswith("极物商城")
+    assert (change["kind"], change["removed"], change["added"]) == ("modified", [OLD_COMPANY], [NEW_COMPANY])
+    assert NEW_COMPANY in change["text"] and change["section"].endswith("极物商城")
     assert len(user["content"]) < len(OLD) / 20
 
 
@@ -129,7 +129,7 @@ async def test_instructions_inside_a_policy_stay_data(chat):
     server, client = chat(Answer(GOOD))
     run = await report_for(client, OLD, hostile)
     user = json.loads(server.requests[0]["messages"][1]["content"])
-    assert any("<script>" in change["after"] for change in user["changes"])
+    assert any("<script>" in change["text"] for change in user["changes"])
     assert server.requests[0]["messages"][0]["role"] == "system"
     assert run.report.headline == "极物商城运营主体变更"
 
