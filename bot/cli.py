@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
 from bot.format import format_report, format_stats, format_text_diff
-from bot.reports import ReportService
+from bot.reports import Prices, ReportService
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -65,7 +65,12 @@ def make_report_service(settings: Settings, engine: Engine) -> ReportService:
             timeout=settings.LLM_TIMEOUT.total_seconds(),
             max_retries=2,
         )
-    return ReportService(engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds())
+    prices = None
+    if settings.LLM_PRICE_INPUT is not None and settings.LLM_PRICE_OUTPUT is not None:
+        prices = Prices(settings.LLM_PRICE_INPUT, settings.LLM_PRICE_OUTPUT)
+    return ReportService(
+        engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds(), prices=prices
+    )
 
 
 def make_web_app(settings: Settings, engine: Engine) -> Starlette:

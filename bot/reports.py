@@ -2,6 +2,7 @@
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from openai import AsyncOpenAI
@@ -20,6 +21,17 @@ AUTOMATIC = "automatic"
 RETRY_FALLBACK_AFTER = timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class Prices:
+    """What the endpoint charges per million tokens, to store each report's cost."""
+
+    prompt: float
+    completion: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.prompt + completion_tokens * self.completion) / 1_000_000
+
+
 class ReportService:
     """The report of a change, from storage when it is there, else computed (once, however many ask)."""
 
@@ -30,8 +42,10 @@ class ReportService:
         model: str,
         timeout: float = 60.0,
         retry_fallback_after: timedelta = RETRY_FALLBACK_AFTER,
+        prices: Prices | None = None,
     ) -> None:
         self.engine = engine
+        self.prices = prices
         self.retry_fallback_after = retry_fallback_after
         self.client = client
         self.model = model if client is not None else AUTOMATIC
@@ -69,5 +83,6 @@ class ReportService:
                     completion_tokens=run.completion_tokens,
                     latency_ms=run.latency_ms,
                     failure=run.failure,
+                    cost=self.prices.cost(run.prompt_tokens, run.completion_tokens) if self.prices else None,
                 )
             return run.report

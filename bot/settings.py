@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     OPENAI_BASE_URL: AnyHttpUrl = AnyHttpUrl("https://api.deepseek.com")
     LLM_MODEL: str = "deepseek-chat"
     LLM_TIMEOUT: Duration = timedelta(seconds=60)
+    LLM_PRICE_INPUT: float | None = Field(default=None, ge=0)  # per million prompt tokens
+    LLM_PRICE_OUTPUT: float | None = Field(default=None, ge=0)  # per million completion tokens
 
 
 class SettingsError(Exception):

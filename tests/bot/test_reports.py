@@ -8,7 +8,7 @@ import pytest
 from openai import AsyncOpenAI
 from sqlmodel import Session, select
 
-from bot.reports import ReportService
+from bot.reports import Prices, ReportService
 from storage.db import session_scope
 from storage.models import Document, Platform, Report, Version
 from storage.versions import FetchFacts, record_text
@@ -46,7 +46,7 @@ def client_for(server: ChatServer) -> AsyncOpenAI:
 
 
 async def test_asking_a_hundred_times_makes_one_call(engine, versions, chat_server):
-    service = ReportService(engine, client_for(chat_server), "deepseek-chat", timeout=5)
+    service = ReportService(engine, client_for(chat_server), "deepseek-chat", timeout=5, prices=Prices(2, 8))
     reports = await asyncio.gather(*(service.report_for(*versions) for _ in range(100)))
     assert len(chat_server.requests) == 1
     assert {report.headline for report in reports} == {"极物商城运营主体变更"}
