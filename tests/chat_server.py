@@ -2,10 +2,11 @@
 
 import contextlib
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer, next_in_script
 
 
 @dataclass
@@ -19,32 +20,17 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ChatServer:
+class ChatServer(LoopbackServer):
     """``answers`` are served in turn (the last one again and again); ``requests`` holds every body."""
 
     def __init__(self, answers: list[Answer] | None = None) -> None:
         self.answers = list(answers or [])
         self.requests: list[dict] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def _next(self) -> Answer:
-        with self._lock:
-            return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-    def __enter__(self) -> "ChatServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.origin + "/v1"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -53,7 +39,7 @@ class ChatServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
-                answer = server._next()
+                answer = next_in_script(server.answers, server.script_lock)
                 time.sleep(answer.delay)
                 if answer.status != 200:
                     payload = {"error": {"message": f"scripted {answer.status}", "type": "server_error"}}

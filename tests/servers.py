@@ -1,10 +1,11 @@
 """A real HTTP server on loopback serving fixture pages that tests can switch at any time."""
 
 import contextlib
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer, next_in_script
 
 
 @dataclass
@@ -23,18 +24,16 @@ class Page:
     drip: float = 0.0  # seconds between each of 10 slices of the body (a slow body)
 
 
-class PageServer:
+class PageServer(LoopbackServer):
     """Serves ``pages[path]``; records every request's path and headers in ``requests``."""
 
     def __init__(self) -> None:
         self.pages: dict[str, Page | list[Page]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     def url(self, path: str) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.origin + path
 
     def serve(self, path: str, page: Page | list[Page]) -> str:
         """Serve ``page``; a list is served in turn, its last page again and again."""
@@ -43,20 +42,10 @@ class PageServer:
 
     def _next_page(self, path: str) -> Page | None:
         page = self.pages.get(path)
-        if isinstance(page, list):
-            return page.pop(0) if len(page) > 1 else page[0]
-        return page
+        return None if page is None else next_in_script(page, self.script_lock)
 
     def hits(self, path: str) -> int:
         return sum(1 for requested, _ in self.requests if requested == path)
-
-    def __enter__(self) -> "PageServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
