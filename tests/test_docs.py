@@ -28,3 +28,9 @@ def test_the_two_commands_are_the_ones_ci_runs():
     assert "bash scripts/dev run" in README and "bash scripts/dev test" in README
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "bash scripts/dev test" in ci
+
+
+def test_every_setting_is_in_the_env_example():
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"{name}=" in example, name
