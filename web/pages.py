@@ -6,7 +6,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
-from storage.timeline import CompareError, timeline, versions_to_compare
+from storage.timeline import Change, CompareError, timeline, versions_to_compare
 from web.diff_table import render_diff_table
 from web.i18n import LANGUAGES
 from web.queries import (
@@ -51,12 +51,14 @@ async def platform(request: Request) -> Response:
     return render(request, "platform.html", {"platform": found, "documents": documents})
 
 
-def _compare_target(request: Request, session: Session, changes: list) -> str | None:
+def _compare_target(request: Request, changes: list[Change]) -> str | None:
     """The diff URL the compare form asks for, or None when it asks for nothing yet."""
     params = request.query_params
     slug, kind = request.path_params["slug"], request.path_params["kind"]
     if params.get("from") and params.get("to"):
-        old_id, new_id = (int(params[name]) if params[name].isdigit() else -1 for name in ("from", "to"))
+        if not (params["from"].isdigit() and params["to"].isdigit()):
+            raise CompareError("pick two versions from the lists")
+        old_id, new_id = int(params["from"]), int(params["to"])
         if old_id == new_id:
             raise CompareError("pick two different versions")
         return str(
@@ -79,7 +81,7 @@ async def compare(request: Request) -> Response:
         changes = timeline(session, document.id)
         error = None
         try:
-            target = _compare_target(request, session, changes)
+            target = _compare_target(request, changes)
         except (CompareError, DateInputError) as problem:
             target, error = None, str(problem)
         if target:

@@ -73,8 +73,11 @@ def document_by_path(session: Session, slug: str, kind: str) -> tuple[Platform, 
     return platform, document_of(session, platform, kind)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL: a larger one in a URL is simply unknown
+
+
 def version_of(session: Session, document: Document, version_id: int) -> Version:
-    version = session.get(Version, version_id)
+    version = session.get(Version, version_id) if 0 < version_id <= MAX_ID else None
     if version is None or version.document_id != document.id:
         raise NotFound(str(version_id))
     return version

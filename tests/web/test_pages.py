@@ -96,6 +96,7 @@ def test_compare_form_by_versions_and_by_dates_redirects_to_permalinks(site):
         ("?date1=2099-01-01", "in the future"),
         ("?date1=2026-01-05&date2=latest", "same version"),
         ("?from=1&to=1", "two different versions"),
+        ("?from=abc&to=-2", "pick two versions"),
     ],
 )
 def test_compare_explains_what_is_wrong(site, query, message):
@@ -109,6 +110,8 @@ def test_compare_explains_what_is_wrong(site, query, message):
         "/p/nosuch",
         "/p/zeekr/terms/compare",
         "/p/zeekr/privacy_policy/diff/1..99",
+        "/p/zeekr/privacy_policy/diff/1..99999999999999999999999",
+        "/p/zeekr/privacy_policy/v/0.txt",
         "/p/zeekr/privacy_policy/diff/1..3",
         "/p/zeekr/privacy_policy/v/4.txt",
         "/p/nosuch/feed.atom",
