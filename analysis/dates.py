@@ -79,7 +79,12 @@ def stated_dates(text: str) -> tuple[date | None, date | None]:
 
 
 class DateInputError(ValueError):
-    """A date typed by a person that is malformed or impossible; the message says which."""
+    """A date typed by a person that is malformed or impossible (``impossible``); the message says which."""
+
+    def __init__(self, message: str, shown: str, impossible: bool) -> None:
+        super().__init__(message)
+        self.shown = shown
+        self.impossible = impossible
 
 
 _USER_FORMS = [re.compile(rf"^\s*(?:{form})\s*$", re.IGNORECASE) for form in _DATE_FORMS]
@@ -95,9 +100,9 @@ def parse_user_date(value: str) -> date:
         if match:
             parsed = _date_from_match(match)
             if parsed is None:
-                raise DateInputError(f"{shown!r} is not a real date")
+                raise DateInputError(f"{shown!r} is not a real date", shown, impossible=True)
             return parsed
-    raise DateInputError(f"{shown!r} is not a date; use one of {EXAMPLE_FORMATS}")
+    raise DateInputError(f"{shown!r} is not a date; use one of {EXAMPLE_FORMATS}", shown, impossible=False)
 
 
 def parse_version_ref(value: str) -> date | str:

@@ -6,27 +6,22 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-import uvicorn
-from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from starlette.applications import Starlette
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
 from bot.format import format_report, format_stats, format_text_diff
-from bot.reports import Prices, ReportService
+from bot.service import make_report_service, open_fetcher, serve
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
-from scraping.fetch import Fetcher, Renderer, make_client
-from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
@@ -53,66 +48,6 @@ def prepare(settings: Settings) -> Engine:
     with session_scope(engine) as session:
         sync_catalog(session, catalog, utcnow())
     return engine
-
-
-def make_report_service(settings: Settings, engine: Engine) -> ReportService:
-    """Reports from the configured chat model, or the automatic fallback when no key is set."""
-    client = None
-    if settings.OPENAI_API_KEY is not None:
-        client = AsyncOpenAI(
-            api_key=settings.OPENAI_API_KEY.get_secret_value(),
-            base_url=str(settings.OPENAI_BASE_URL),
-            timeout=settings.LLM_TIMEOUT.total_seconds(),
-            max_retries=2,
-        )
-    prices = None
-    if settings.LLM_PRICE_INPUT is not None and settings.LLM_PRICE_OUTPUT is not None:
-        prices = Prices(settings.LLM_PRICE_INPUT, settings.LLM_PRICE_OUTPUT)
-    return ReportService(
-        engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds(), prices=prices
-    )
-
-
-def make_web_app(settings: Settings, engine: Engine) -> Starlette:
-    return create_app(
-        engine, WebConfig(public_url=str(settings.PUBLIC_URL)), make_report_service(settings, engine)
-    )
-
-
-def make_renderer(settings: Settings) -> Renderer | None:
-    """The headless browser for `render: browser` documents and 403 fallbacks, when it is installed."""
-    if not settings.BROWSER_PATH.exists():
-        log.info(
-            "no browser at BROWSER_PATH=%s: JavaScript pages are fetched over plain HTTP",
-            settings.BROWSER_PATH,
-        )
-        return None
-    try:
-        from scraping.browser import BrowserRenderer  # optional: the `browser` extra installs playwright
-    except ImportError:
-        log.info("playwright is not installed (pip install 'policywatch[browser]'): no browser rendering")
-        return None
-    return BrowserRenderer(
-        settings.BROWSER_PATH,
-        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
-        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
-    )
-
-
-@asynccontextmanager
-async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
-    """The HTTP client and, when installed, the browser, closed when the pass ends."""
-    renderer = make_renderer(settings)
-    client = make_client(
-        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
-        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
-    )
-    async with client:
-        try:
-            yield Fetcher(client, HostLimiter(), renderer=renderer)
-        finally:
-            if renderer is not None:
-                await renderer.aclose()
 
 
 def _resolve_all(session: Session, queries: Sequence[str]) -> list[int]:
@@ -184,33 +119,11 @@ def cmd_check(engine: Engine, settings: Settings, args: argparse.Namespace) -> i
     return asyncio.run(_check_pass(engine, settings, args.platforms, args.json))
 
 
-async def _run_forever(engine: Engine, settings: Settings) -> None:
-    interval = settings.CHECK_INTERVAL.total_seconds()
-    while True:
-        log.info("check pass starting")
-        await _check_pass(engine, settings, [], as_json=False)
-        log.info("next check pass in %s", settings.CHECK_INTERVAL)
-        await asyncio.sleep(interval)
-
-
-async def _serve_and_check(engine: Engine, settings: Settings) -> None:
-    """The web app and the check loop in one event loop; uvicorn stops on SIGINT/SIGTERM."""
-    app = make_web_app(settings, engine)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
-    )
-    checks = asyncio.create_task(_run_forever(engine, settings))
-    try:
-        await server.serve()
-    finally:
-        checks.cancel()
-
-
 def cmd_run(engine: Engine, settings: Settings, _args: argparse.Namespace) -> int:
-    """Serve the web pages and check every document now and then every CHECK_INTERVAL, until stopped."""
+    """Serve the web pages, run the bot (with a token) and check every document, until stopped."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # uvicorn re-raises it after a clean stop
     with suppress(KeyboardInterrupt):
-        asyncio.run(_serve_and_check(engine, settings))
+        asyncio.run(serve(engine, settings))
     log.info("stopped")
     return EXIT_OK
 
@@ -311,7 +224,10 @@ def _pick_document(session: Session, platform: Platform, kind: str | None) -> Do
 
 async def _render_page(settings: Settings, engine: Engine, path: str) -> str:
     """A page of the web app, rendered in-process, its links pointing at PUBLIC_URL."""
-    transport = httpx.ASGITransport(app=make_web_app(settings, engine))
+    app = create_app(
+        engine, WebConfig(public_url=str(settings.PUBLIC_URL)), make_report_service(settings, engine)
+    )
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=str(settings.PUBLIC_URL)) as client:
         response = await client.get(path)
         response.raise_for_status()

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from analysis.dates import parse_duration
 
@@ -18,6 +18,16 @@ def _duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _id_list(value: object) -> object:
+    """``"123, -100456"``: Telegram ids separated by commas."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+IdList = Annotated[frozenset[int], NoDecode, BeforeValidator(_id_list)]
 
 
 class Settings(BaseSettings):
@@ -41,6 +51,9 @@ class Settings(BaseSettings):
     LLM_TIMEOUT: Duration = timedelta(seconds=60)
     LLM_PRICE_INPUT: float | None = Field(default=None, ge=0)  # per million prompt tokens
     LLM_PRICE_OUTPUT: float | None = Field(default=None, ge=0)  # per million completion tokens
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
+    ADMIN_CHAT_IDS: IdList = frozenset()
 
 
 class SettingsError(Exception):

@@ -30,8 +30,8 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _blocks(report: ChangeReport, language: str) -> list[str]:
-    """The message in pieces that may be dropped from the end, each one whole HTML."""
+def report_blocks(report: ChangeReport, language: str) -> list[str]:
+    """The report in pieces that may be dropped from the end, each one whole HTML, headline first."""
     words = _WORDS[language]
     head = f"<b>[{_SEVERITY[language][report.severity.value]}] {escape(report.headline)}</b>"
     if report.is_automatic:
@@ -48,20 +48,30 @@ def _blocks(report: ChangeReport, language: str) -> list[str]:
     return blocks
 
 
+def fit_blocks(blocks: list[str], ending: str, limit: int = TELEGRAM_LIMIT, separator: str = "\n\n") -> str:
+    """The blocks joined; when too long, whole blocks are dropped from the end for ``ending``.
+
+    The first block is always kept: callers make it short (a headline).
+    """
+    whole = separator.join(blocks)
+    if utf16_length(whole) <= limit:
+        return whole
+    kept = blocks[:1]
+    for block in blocks[1:]:
+        if utf16_length(separator.join([*kept, block]) + ending) > limit:
+            break
+        kept.append(block)
+    return separator.join(kept) + ending
+
+
+def link(url: str, label: str) -> str:
+    """An escaped HTML link."""
+    return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
+
+
 def report_message(
     report: ChangeReport, language: str, full_report_url: str, limit: int = TELEGRAM_LIMIT
 ) -> str:
     """The report as Telegram HTML; when too long, whole items are dropped and a link leads to the rest."""
-    link = f'<a href="{escape(full_report_url, quote=True)}">{_WORDS[language]["more"]}</a>'
-    blocks = _blocks(report, language)
-    whole = "\n\n".join(blocks)
-    if utf16_length(whole) <= limit:
-        return whole
-    ending = f"\n\n… {link}"
-    kept: list[str] = []  # the headline always fits: the report's schema caps it at 300 characters
-    for block in blocks:
-        candidate = "\n\n".join([*kept, block])
-        if utf16_length(candidate + ending) > limit:
-            break
-        kept.append(block)
-    return "\n\n".join(kept) + ending
+    ending = f"\n\n… {link(full_report_url, _WORDS[language]['more'])}"
+    return fit_blocks(report_blocks(report, language), ending, limit)

@@ -54,6 +54,12 @@ class CheckResult:
     previous_version_id: int | None
     is_baseline: bool
 
+    @property
+    def summary(self) -> str:
+        """The outcome in a few words, for logs: ``new_version (baseline)``, ``failed (HTTP 503)``."""
+        detail = "baseline" if self.is_baseline else self.reason
+        return f"{self.outcome.value} ({detail})" if detail else self.outcome.value
+
     @classmethod
     def from_recorded(cls, target: Target, recorded: Recorded) -> "CheckResult":
         return cls(

@@ -109,7 +109,7 @@ class Subscriber(SQLModel, table=True):
     chat_type: str = Field(default="private", max_length=16)
     language: str = Field(default="en", max_length=8)
     is_active: bool = True
-    min_severity: str = Field(default="minor", max_length=16)
+    min_severity: str = Field(default="none", max_length=16)  # a Severity value: alerts from it up
     digest: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

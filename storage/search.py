@@ -15,9 +15,10 @@ MAX_QUERY_CHARS = 100
 class PlatformLookupError(LookupError):
     """No single platform matches; ``candidates`` holds the closest ones (maybe none)."""
 
-    def __init__(self, query: str, candidates: list[Platform]) -> None:
+    def __init__(self, query: str, candidates: list[Platform], ambiguous: bool = False) -> None:
         self.query = query
         self.candidates = candidates
+        self.ambiguous = ambiguous  # several platforms answer to exactly this name
         if candidates:
             names = ", ".join(f"{p.slug} ({p.name_zh} / {p.name_en})" for p in candidates)
             message = f"{query!r} matches several platforms: {names}"
@@ -83,4 +84,4 @@ def resolve_platform(session: Session, query: str, *, include_retired: bool = Tr
         return exact[0]
     if not exact and len(found) == 1:  # one close spelling, such as a typo
         return found[0]
-    raise PlatformLookupError(query[:MAX_QUERY_CHARS], found[:5])
+    raise PlatformLookupError(query[:MAX_QUERY_CHARS], found[:5], ambiguous=len(exact) > 1)

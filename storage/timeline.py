@@ -25,7 +25,12 @@ class Change:
 
 
 class CompareError(ValueError):
-    """The versions asked for cannot be compared; the message says why, for the person who asked."""
+    """The versions asked for cannot be compared; the message says why, ``code`` and ``values`` too."""
+
+    def __init__(self, message: str, code: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 def timeline(session: Session, document_id: int) -> list[Change]:
@@ -52,17 +57,19 @@ def _end_of_day(day: date) -> datetime:
 def version_at(changes: list[Change], ref: VersionRef) -> Version:
     """The version in force at the end of a day (UTC), or the latest / previous one."""
     if not changes:
-        raise CompareError("no version has been recorded yet")
+        raise CompareError("no version has been recorded yet", "no_version")
     if ref == "latest":
         return changes[-1].version
     if ref == "previous":
         if len(changes) < 2:
-            raise CompareError("there is only one version so far: there is no previous one")
+            raise CompareError("there is only one version so far: there is no previous one", "one_version")
         return changes[-2].version
     in_force = [change for change in changes if change.at < _end_of_day(ref)]
     if not in_force:
         first = changes[0].at.date()
-        raise CompareError(f"{ref} is before the first recorded version ({first})")
+        raise CompareError(
+            f"{ref} is before the first recorded version ({first})", "before_first", date=ref, first=first
+        )
     return in_force[-1].version
 
 
@@ -73,8 +80,10 @@ def versions_to_compare(
     today = datetime.now(UTC).date()
     for ref in (first, second):
         if isinstance(ref, date) and ref > today:
-            raise CompareError(f"{ref} is in the future")
+            raise CompareError(f"{ref} is in the future", "future", date=ref)
     old, new = version_at(changes, first), version_at(changes, second)
     if old.id == new.id:
-        raise CompareError(f"the same version (#{old.id}) was in force at both dates: nothing to compare")
+        raise CompareError(
+            f"the same version (#{old.id}) was in force at both dates: nothing to compare", "same", id=old.id
+        )
     return (old, new) if old.first_seen_at <= new.first_seen_at else (new, old)

@@ -161,3 +161,11 @@ def versions_of(session: Session, document_id: int) -> list[Version]:
             .order_by(col(Version.first_seen_at), col(Version.id))
         )
     )
+
+
+def documents_of(session: Session, platform_id: int) -> list[Document]:
+    """A platform's tracked documents, the privacy policy first."""
+    documents = session.exec(
+        select(Document).where(Document.platform_id == platform_id, col(Document.retired_at).is_(None))
+    ).all()
+    return sorted(documents, key=lambda document: (document.kind != "privacy_policy", document.kind))

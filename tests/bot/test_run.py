@@ -57,10 +57,11 @@ def test_run_serves_pages_and_checks_on_its_interval_until_sigterm(
         assert "极氪" in home.text
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    assert out.splitlines()[:2] == [
-        "zeekr/privacy_policy: new version (baseline, 424 lines)",
-        "zeekr/privacy_policy: unchanged",
+    checked = [line.split("policywatch: ")[1] for line in err.splitlines() if "checked zeekr" in line]
+    assert checked[:2] == [
+        "checked zeekr/privacy_policy: new_version (baseline)",
+        "checked zeekr/privacy_policy: unchanged",
     ]
     assert "stopped" in err

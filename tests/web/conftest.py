@@ -4,34 +4,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import pytest
 import uvicorn
 
-from analysis.dates import stated_dates
 from storage.db import session_scope
-from storage.models import Document, Platform
-from storage.versions import FetchFacts, record_text
 from tests.pages import SEED_NEW, SEED_OLD, seed_text
+from tests.seed import NEW_AT, OLD_AT, add_document
 from web.app import WebConfig, create_app
 
-OLD_AT = datetime(2025, 11, 10, 13, 38, tzinfo=UTC)
-NEW_AT = datetime(2025, 12, 31, 2, 55, tzinfo=UTC)
 HOSTILE_NAME = "<script>alert('name')</script>"
 HOSTILE_OLD = "隐私政策\n<script>alert('x')</script>\n{{ 7*7 }} {% raw %}\nTom & Jerry &amp; co"
 HOSTILE_NEW = "隐私政策\n<script>alert('y')</script>\n{{ 7*8 }} {% raw %}\nTom & Jerry &amp; co <b>bold</b>"
-
-
-def add_document(session, slug: str, name_zh: str, name_en: str, texts: list[tuple[datetime, str]]) -> None:
-    platform = Platform(slug=slug, name_zh=name_zh, name_en=name_en, aliases=[])
-    session.add(platform)
-    session.flush()
-    document = Document(platform_id=platform.id, kind="privacy_policy", url=f"https://example.com/{slug}")
-    session.add(document)
-    session.flush()
-    for at, text in texts:
-        record_text(session, document, text, FetchFacts(document.url, 200), at, stated_dates(text))
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+"""Commands for PolicyWatch's administrators (ADMIN_CHAT_IDS): /check and /stats."""
+
+from html import escape
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
+from bot.telegram_text import fit_blocks
+from bot.texts import say
+from scraping.check import CheckResult
+from storage.db import session_scope
+from storage.models import CheckOutcome, Platform
+from storage.stats import overview
+
+_MINUTE = "%Y-%m-%d %H:%M UTC"
+
+
+def outcome_text(result: CheckResult, language: str) -> str:
+    """What one check found, in words."""
+    if result.outcome is CheckOutcome.FAILED:
+        return say(language, "outcome_failed", reason=escape(result.reason or "?"))
+    key = "outcome_baseline" if result.is_baseline else f"outcome_{result.outcome.value}"
+    return say(language, key, version=result.version_id)
+
+
+async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> bool:
+    if is_admin(update, context):
+        return True
+    await reply(update, say(language, "admins_only"))
+    return False
+
+
+async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/check [platform]: check now (one platform or all) and report each document's outcome."""
+    language = enter(update, context)
+    query = argument_text(context)
+    if not await _admin_only(update, context, language) or await refuse_long(update, language, query):
+        return
+    platform_ids = None
+    if query:
+        found = lookup(services(context).engine, query)
+        if not isinstance(found, Platform):
+            await reply(update, say(language, "unknown_platform", query=escape(query)))
+            return
+        platform_ids = [found.id]
+    run_checks = services(context).run_checks
+    results = await run_checks(platform_ids) if run_checks else []
+    lines = [
+        say(
+            language,
+            "check_line",
+            name=escape(r.target.platform_slug),
+            kind=escape(r.target.kind),
+            outcome=outcome_text(r, language),
+        )
+        for r in results
+    ]
+    await reply(
+        update, fit_blocks([say(language, "checked", count=len(results)), *lines], "\n…", separator="\n")
+    )
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    if not await _admin_only(update, context, language):
+        return
+    with session_scope(services(context).engine) as session:
+        stats = overview(session)
+    failing = [
+        say(
+            language,
+            "failing_line",
+            slug=escape(f.platform_slug),
+            kind=escape(f.kind),
+            count=f.failures,
+            reason=escape((f.reason or "?")[:200]),
+        )
+        for f in stats.failing
+    ]
+    summary = say(
+        language,
+        "stats",
+        platforms=stats.platforms,
+        documents=stats.documents,
+        versions=stats.versions,
+        subscribers=stats.active_subscribers,
+        subscriptions=stats.subscriptions,
+        last_check=f"{stats.last_check_at:{_MINUTE}}" if stats.last_check_at else say(language, "never"),
+        failing=len(failing) or say(language, "none"),
+    )
+    await reply(update, fit_blocks([summary, *failing], "\n…", separator="\n"))

@@ -1,0 +1,115 @@
+"""What every handler needs: the services, the chat's language, replies that fit Telegram, the group rules."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from sqlalchemy import Engine
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.links import Links
+from bot.reports import ReportService
+from bot.telegram_text import TELEGRAM_LIMIT, fit_blocks, utf16_length
+from bot.texts import language_of, say
+from scraping.check import CheckResult
+from storage.db import session_scope
+from storage.models import Platform
+from storage.search import PlatformLookupError, resolve_platform
+from storage.subscribers import ensure_subscriber
+
+SERVICES = "policywatch"
+MAX_ARGUMENT_CHARS = 200  # platform names and dates are short; anything longer is a mistake or abuse
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+CheckRunner = Callable[[Sequence[int] | None], Awaitable[list[CheckResult]]]
+
+
+@dataclass(frozen=True)
+class BotServices:
+    """What the bot reads and asks: the database, reports, links, who is an admin, how to check now."""
+
+    engine: Engine
+    reports: ReportService
+    links: Links
+    admin_ids: frozenset[int]
+    run_checks: CheckRunner | None = None
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    return context.application.bot_data[SERVICES]
+
+
+def enter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Record the chat (a chat that talks to the bot is active again) and return its language."""
+    chat = update.effective_chat
+    user_language = language_of(update.effective_user.language_code if update.effective_user else None)
+    with session_scope(services(context).engine) as session:
+        return ensure_subscriber(session, chat.id, chat.type, user_language).language
+
+
+def argument_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or []).strip()
+
+
+async def refuse_long(update: Update, language: str, text: str) -> bool:
+    """Answer and return True when an argument is too long to be a name or a date."""
+    if len(text) <= MAX_ARGUMENT_CHARS:
+        return False
+    await reply(update, say(language, "too_long", limit=MAX_ARGUMENT_CHARS))
+    return True
+
+
+def fit(text: str) -> str:
+    """A last guard: cut a message at a line to Telegram's limit (callers trim at item boundaries first)."""
+    if utf16_length(text) <= TELEGRAM_LIMIT:
+        return text
+    return fit_blocks(text.split("\n"), "\n…", separator="\n")
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new HTML message in the chat of the update, link previews off."""
+    await update.effective_chat.send_message(
+        fit(text), parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+    )
+
+
+async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message whose button was pressed."""
+    await update.callback_query.edit_message_text(
+        fit(text), parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+    )
+
+
+def platform_name(platform: Platform, language: str) -> str:
+    """The platform's name in the chat's language, escaped for HTML."""
+    return escape(platform.name_zh if language == "zh" else platform.name_en)
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A PolicyWatch administrator (ADMIN_CHAT_IDS), by user id or chat id."""
+    admins = services(context).admin_ids
+    user = update.effective_user
+    return bool((user and user.id in admins) or update.effective_chat.id in admins)
+
+
+async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Anyone in a private chat; in a group, only the group's administrators (anonymous ones included)."""
+    chat = update.effective_chat
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = update.message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True
+    member = await context.bot.get_chat_member(chat.id, update.effective_user.id)
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def lookup(engine: Engine, query: str) -> Platform | PlatformLookupError:
+    """The platform a person named, or the lookup error with its suggestions."""
+    with session_scope(engine) as session:
+        try:
+            return resolve_platform(session, query, include_retired=False)
+        except PlatformLookupError as error:
+            return error

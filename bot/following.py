@@ -1,0 +1,203 @@
+"""Finding platforms and following them: /start, /platforms, /follow, /unfollow, /list and their buttons."""
+
+import math
+from html import escape
+
+from sqlmodel import col, select
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.conversation import (
+    argument_text,
+    enter,
+    lookup,
+    may_manage,
+    platform_name,
+    refuse_long,
+    replace,
+    reply,
+    services,
+)
+from bot.keyboards import FOLLOW, PAGE, UNFOLLOW, button, keyboard
+from bot.texts import say
+from storage.db import session_scope
+from storage.models import Platform
+from storage.search import find_platforms
+from storage.subscribers import ensure_subscriber, follow, followed_platforms, unfollow
+
+PAGE_SIZE = 8
+DEEP_LINK_FOLLOW = "follow-"
+FROM_LIST = "l"  # an Unfollow button of the /list message, which is refreshed when pressed
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome; ``/start follow-<slug>`` (a t.me deep link) follows that platform directly."""
+    language = enter(update, context)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_FOLLOW) and not await refuse_long(update, language, payload):
+        await follow_by_name(update, context, language, payload.removeprefix(DEEP_LINK_FOLLOW))
+        return
+    await reply(update, say(language, "welcome"))
+
+
+async def follow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    query = argument_text(context)
+    if not query:
+        await reply(update, say(language, "usage_follow"))
+    elif not await refuse_long(update, language, query):
+        await follow_by_name(update, context, language, query)
+
+
+async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    query = argument_text(context)
+    if not query:
+        await reply(update, say(language, "usage_unfollow"))
+        return
+    if await refuse_long(update, language, query):
+        return
+    found = lookup(services(context).engine, query)
+    if not isinstance(found, Platform):
+        await reply(update, say(language, "unknown_platform", query=escape(query)))
+    elif await may_manage(update, context):
+        await reply(update, _set_following(update, context, found, language, wanted=False))
+    else:
+        await reply(update, say(language, "group_admins_only"))
+
+
+async def follow_by_name(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, query: str
+) -> None:
+    """Follow the named platform, or offer the candidates as buttons."""
+    found = lookup(services(context).engine, query)
+    if isinstance(found, Platform):
+        if await may_manage(update, context):
+            await reply(update, _set_following(update, context, found, language, wanted=True))
+        else:
+            await reply(update, say(language, "group_admins_only"))
+        return
+    if not found.candidates:
+        await reply(update, say(language, "unknown_platform", query=escape(query)))
+        return
+    intro = "several_match" if found.ambiguous else "did_you_mean"
+    buttons = [
+        [button(say(language, "button_follow", name=_plain_name(p, language)), FOLLOW, p.id)]
+        for p in found.candidates
+    ]
+    await reply(update, say(language, intro, query=escape(query)), keyboard(buttons))
+
+
+def _plain_name(platform: Platform, language: str) -> str:
+    """A name for a button label (plain text, not HTML)."""
+    return platform.name_zh if language == "zh" else platform.name_en
+
+
+def _set_following(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, platform: Platform, language: str, wanted: bool
+) -> str:
+    """Follow or unfollow for this chat; the answer says what happened."""
+    chat = update.effective_chat
+    name = platform_name(platform, language)
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        if wanted:
+            return say(
+                language,
+                "followed" if follow(session, subscriber, platform) else "already_following",
+                name=name,
+            )
+        return say(
+            language, "unfollowed" if unfollow(session, subscriber, platform) else "not_following", name=name
+        )
+
+
+async def follow_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str], wanted: bool
+) -> None:
+    """A Follow or Unfollow button: the answer is a new message, the /list message is refreshed."""
+    query = update.callback_query
+    with session_scope(services(context).engine) as session:
+        platform = session.get(Platform, int(fields[0])) if fields and fields[0].isdigit() else None
+    if platform is None or platform.retired_at is not None:
+        await query.answer(say(language, "gone"))
+        return
+    if not await may_manage(update, context):
+        await query.answer(say(language, "group_admins_only"), show_alert=True)
+        return
+    answer = _set_following(update, context, platform, language, wanted)
+    await query.answer()
+    if fields[1:] == [FROM_LIST]:
+        await replace(update, *_subscriptions(update, context, language))
+    await reply(update, answer)
+
+
+def _subscriptions(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    chat = update.effective_chat
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        platforms = followed_platforms(session, subscriber)
+    if not platforms:
+        return say(language, "list_empty"), None
+    lines = [say(language, "list_title")]
+    lines += [f"• {platform_name(p, language)} ({escape(p.slug)})" for p in platforms]
+    buttons = [
+        [button(say(language, "button_unfollow", name=_plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
+        for p in platforms
+    ]
+    return "\n".join(lines), keyboard(buttons)
+
+
+async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    await reply(update, *_subscriptions(update, context, language))
+
+
+def platforms_page(
+    context: ContextTypes.DEFAULT_TYPE, language: str, query: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of the catalog (or of the search results) with a Follow button per platform."""
+    with session_scope(services(context).engine) as session:
+        if query:
+            platforms = find_platforms(session, query, limit=50)
+        else:
+            platforms = list(
+                session.exec(
+                    select(Platform).where(col(Platform.retired_at).is_(None)).order_by(col(Platform.slug))
+                )
+            )
+    if not platforms:
+        return say(language, "no_platform_found", query=escape(query)), None
+    pages = math.ceil(len(platforms) / PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    shown = platforms[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    title = "platforms_found" if query else "platforms_title"
+    lines = [say(language, title, query=escape(query), page=page, pages=pages)]
+    lines += [f"• {escape(p.name_zh)} / {escape(p.name_en)} ({escape(p.slug)})" for p in shown]
+    follow_buttons = [
+        button(say(language, "button_follow", name=_plain_name(p, language)), FOLLOW, p.id) for p in shown
+    ]
+    rows = [follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2)]
+    navigation = []
+    if page > 1:
+        navigation.append(button(say(language, "button_prev"), PAGE, page - 1, query))
+    if page < pages:
+        navigation.append(button(say(language, "button_next"), PAGE, page + 1, query))
+    return "\n".join(lines), keyboard([*rows, navigation])
+
+
+async def platforms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    query = argument_text(context)
+    if not await refuse_long(update, language, query):
+        await reply(update, *platforms_page(context, language, query, 1))
+
+
+async def page_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    page = int(fields[0]) if fields and fields[0].isdigit() else 1
+    await update.callback_query.answer()
+    await replace(update, *platforms_page(context, language, fields[1] if len(fields) > 1 else "", page))

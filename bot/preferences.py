@@ -1,0 +1,83 @@
+"""How a chat wants its alerts (/settings), and the full report behind an alert's button."""
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from analysis.report import Severity
+from bot.conversation import enter, may_manage, reply, services
+from bot.keyboards import SETTING, button, keyboard
+from bot.telegram_text import report_message
+from bot.texts import say
+from storage.db import session_scope
+from storage.models import Document, Platform, Subscriber, Version
+from storage.subscribers import ensure_subscriber
+
+# Each choice and what it stores: (min_severity, digest).
+CHOICES = {
+    "all": (Severity.NONE.value, False),
+    "moderate": (Severity.MODERATE.value, False),
+    "digest": (Severity.NONE.value, True),
+}
+
+
+def current_choice(subscriber: Subscriber) -> str:
+    if subscriber.digest:
+        return "digest"
+    return "moderate" if subscriber.min_severity == Severity.MODERATE.value else "all"
+
+
+def _settings_keyboard(language: str, chosen: str):
+    return keyboard(
+        [
+            [button(("✓ " if name == chosen else "") + say(language, f"setting_{name}"), SETTING, name)]
+            for name in CHOICES
+        ]
+    )
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    chat = update.effective_chat
+    with session_scope(services(context).engine) as session:
+        chosen = current_choice(ensure_subscriber(session, chat.id, chat.type, language))
+    await reply(update, say(language, "settings"), _settings_keyboard(language, chosen))
+
+
+async def setting_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    query = update.callback_query
+    choice = fields[0] if fields else ""
+    if choice not in CHOICES:
+        await query.answer(say(language, "gone"))
+        return
+    if not await may_manage(update, context):
+        await query.answer(say(language, "group_admins_only"), show_alert=True)
+        return
+    chat = update.effective_chat
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        subscriber.min_severity, subscriber.digest = CHOICES[choice]
+    await query.answer(say(language, "setting_saved", choice=say(language, f"setting_{choice}")))
+    await query.edit_message_reply_markup(_settings_keyboard(language, choice))
+
+
+async def report_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    """The Full report button of an alert: the whole report, as far as one message holds it."""
+    query = update.callback_query
+    ids = [int(field) for field in fields if field.isdigit()]
+    bot_services = services(context)
+    with session_scope(bot_services.engine) as session:
+        versions = [session.get(Version, version_id) for version_id in ids] if len(ids) == 2 else []
+        document = session.get(Document, versions[1].document_id) if all(versions) and versions else None
+        platform = session.get(Platform, document.platform_id) if document else None
+    if platform is None or versions[0].document_id != document.id:
+        await query.answer(say(language, "gone"))
+        return
+    await query.answer()
+    old, new = versions
+    report = await bot_services.reports.report_for(old, new, language)
+    url = bot_services.links.report(platform.slug, document.kind, old.id, new.id)
+    await reply(update, report_message(report, language, url))

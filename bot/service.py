@@ -1,0 +1,146 @@
+"""The wiring of `policywatch run`: the web app, the bot (with a token) and the checks in one process."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from openai import AsyncOpenAI
+from sqlalchemy import Engine
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import Application
+
+from bot.conversation import BotServices, CheckRunner
+from bot.links import Links
+from bot.reports import Prices, ReportService
+from bot.settings import Settings
+from bot.telegram_app import build_application
+from scraping.check import Checker, CheckResult, active_targets
+from scraping.fetch import Fetcher, Renderer, make_client
+from scraping.politeness import HostLimiter
+from web.app import WebConfig, create_app
+
+log = logging.getLogger("policywatch")
+
+
+def make_report_service(settings: Settings, engine: Engine) -> ReportService:
+    """Reports from the configured chat model, or the automatic fallback when no key is set."""
+    client = None
+    if settings.OPENAI_API_KEY is not None:
+        client = AsyncOpenAI(
+            api_key=settings.OPENAI_API_KEY.get_secret_value(),
+            base_url=str(settings.OPENAI_BASE_URL),
+            timeout=settings.LLM_TIMEOUT.total_seconds(),
+            max_retries=2,
+        )
+    prices = None
+    if settings.LLM_PRICE_INPUT is not None and settings.LLM_PRICE_OUTPUT is not None:
+        prices = Prices(settings.LLM_PRICE_INPUT, settings.LLM_PRICE_OUTPUT)
+    return ReportService(
+        engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds(), prices=prices
+    )
+
+
+def make_renderer(settings: Settings) -> Renderer | None:
+    """The headless browser for `render: browser` documents and 403 fallbacks, when it is installed."""
+    if not settings.BROWSER_PATH.exists():
+        log.info(
+            "no browser at BROWSER_PATH=%s: JavaScript pages are fetched over plain HTTP",
+            settings.BROWSER_PATH,
+        )
+        return None
+    try:
+        from scraping.browser import BrowserRenderer  # optional: the `browser` extra installs playwright
+    except ImportError:
+        log.info("playwright is not installed (pip install 'policywatch[browser]'): no browser rendering")
+        return None
+    return BrowserRenderer(
+        settings.BROWSER_PATH,
+        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
+        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
+    )
+
+
+@asynccontextmanager
+async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
+    """The HTTP client and, when installed, the browser, closed when the pass ends."""
+    renderer = make_renderer(settings)
+    client = make_client(
+        allow_private_networks=settings.ALLOW_PRIVATE_NETWORKS,
+        timeout_seconds=settings.FETCH_TIMEOUT.total_seconds(),
+    )
+    async with client:
+        try:
+            yield Fetcher(client, HostLimiter(), renderer=renderer)
+        finally:
+            if renderer is not None:
+                await renderer.aclose()
+
+
+def make_check_runner(engine: Engine, settings: Settings) -> CheckRunner:
+    """Check some platforms' documents (all when None) now, as /check asks."""
+
+    async def run_checks(platform_ids: Sequence[int] | None) -> list[CheckResult]:
+        with Session(engine) as session:
+            targets = active_targets(session, platform_ids)
+        async with open_fetcher(settings) as fetcher:
+            checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
+            return [result async for result in checker.check_all(targets)]
+
+    return run_checks
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIterator[Application | None]:
+    """The Telegram bot polling for updates while inside, when TELEGRAM_BOT_TOKEN is set."""
+    if settings.TELEGRAM_BOT_TOKEN is None:
+        log.info("the Telegram bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) to turn it on")
+        yield None
+        return
+    application = build_application(
+        settings.TELEGRAM_BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE_URL, bot_services
+    )
+    async with application:
+        await application.start()
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        log.info("the Telegram bot @%s is polling for updates", application.bot.username)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def _check_forever(engine: Engine, settings: Settings) -> None:
+    run_checks = make_check_runner(engine, settings)
+    while True:
+        log.info("check pass starting")
+        results = await run_checks(None)
+        for result in results:
+            log.info("checked %s/%s: %s", result.target.platform_slug, result.target.kind, result.summary)
+        log.info("check pass done: %d documents; next in %s", len(results), settings.CHECK_INTERVAL)
+        await asyncio.sleep(settings.CHECK_INTERVAL.total_seconds())
+
+
+async def serve(engine: Engine, settings: Settings) -> None:
+    """The web app, the bot and the check loop in one event loop; uvicorn stops on SIGINT/SIGTERM."""
+    reports = make_report_service(settings, engine)
+    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)), reports)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
+    )
+    bot_services = BotServices(
+        engine,
+        reports,
+        Links(str(settings.PUBLIC_URL)),
+        settings.ADMIN_CHAT_IDS,
+        make_check_runner(engine, settings),
+    )
+    async with running_bot(settings, bot_services):
+        checks = asyncio.create_task(_check_forever(engine, settings))
+        try:
+            await server.serve()
+        finally:
+            checks.cancel()

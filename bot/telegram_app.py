@@ -1,0 +1,174 @@
+"""The Telegram bot: python-telegram-bot's Application with our commands, buttons and error handling."""
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import admin, browsing, following, preferences
+from bot.conversation import SERVICES, BotServices, enter, is_admin, reply
+from bot.keyboards import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
+from bot.texts import LANGUAGES, say
+from storage.db import session_scope
+from storage.subscribers import ensure_subscriber
+
+log = logging.getLogger(__name__)
+
+# The commands shown in Telegram's menu, in this order; admin commands are not advertised.
+MENU = [
+    "start",
+    "help",
+    "platforms",
+    "follow",
+    "unfollow",
+    "list",
+    "history",
+    "compare",
+    "latest",
+    "settings",
+    "lang",
+]
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    text = say(language, "help")
+    if is_admin(update, context):
+        text += say(language, "admin_help")
+    await reply(update, text)
+
+
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang zh|en switches; plain /lang offers both as buttons."""
+    language = enter(update, context)
+    wanted = (context.args or [""])[0].lower()[:8]
+    if wanted in LANGUAGES:
+        await reply(update, _set_language(update, context, wanted))
+        return
+    buttons = [[button("中文", LANGUAGE, "zh"), button("English", LANGUAGE, "en")]]
+    await reply(update, say(language, "lang_pick"), keyboard(buttons))
+
+
+def _set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str:
+    chat = update.effective_chat
+    with session_scope(context.application.bot_data[SERVICES].engine) as session:
+        ensure_subscriber(session, chat.id, chat.type, language).language = language
+    return say(language, "lang_set")
+
+
+async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command we do not handle: addressed to another bot, or unknown. Groups only hear us when named."""
+    command = (update.effective_message.text or "").split()[0]
+    _, _, addressee = command.partition("@")
+    ours = addressee.lower() == (context.bot.username or "").lower()
+    if update.effective_chat.type != ChatType.PRIVATE and not ours:
+        return
+    language = enter(update, context)
+    if addressee and not ours:
+        await reply(update, say(language, "other_bot", bot=_safe_username(addressee)))
+    else:
+        await reply(update, say(language, "unknown_command"))
+
+
+def _safe_username(name: str) -> str:
+    """A Telegram username is letters, digits and underscores; anything else is dropped."""
+    return "".join(c for c in name if c.isascii() and (c.isalnum() or c == "_"))[:32]
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every button press lands here; each is answered, expired ones with a note."""
+    language = enter(update, context)
+    action, fields = parse_callback(update.callback_query.data or "")
+    if action == FOLLOW:
+        await following.follow_button(update, context, language, fields, wanted=True)
+    elif action == UNFOLLOW:
+        await following.follow_button(update, context, language, fields, wanted=False)
+    elif action == PAGE:
+        await following.page_button(update, context, language, fields)
+    elif action == LANGUAGE and fields and fields[0] in LANGUAGES:
+        await update.callback_query.answer()
+        await reply(update, _set_language(update, context, fields[0]))
+    elif action == REPORT:
+        await preferences.report_button(update, context, language, fields)
+    elif action == SETTING:
+        await preferences.setting_button(update, context, language, fields)
+    else:
+        await update.callback_query.answer(say(language, "gone"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with what caused it; the user gets an apology, never a traceback."""
+    if not isinstance(update, Update):
+        log.error("bot error outside an update: %s", context.error, exc_info=context.error)
+        return
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    text = update.effective_message.text if update.effective_message else None
+    data = update.callback_query.data if update.callback_query else None
+    log.error(
+        "handler failed: chat=%s text=%r button=%r", chat_id, (text or "")[:200], data, exc_info=context.error
+    )
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except Exception:  # already answered, or too old: the apology below is what matters
+            log.debug("could not answer the callback query", exc_info=True)
+    if update.effective_chat is not None:
+        language = "en"
+        try:
+            language = enter(update, context)
+        except Exception:  # the database may be what failed
+            log.debug("could not read the chat's language", exc_info=True)
+        await update.effective_chat.send_message(say(language, "error"))
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu, in English and (for Chinese clients) in Chinese."""
+    for language in LANGUAGES:
+        commands = [BotCommand(name, say(language, f"cmd_{name}")) for name in MENU]
+        await application.bot.set_my_commands(commands, language_code="zh" if language == "zh" else None)
+
+
+COMMANDS = {
+    "start": following.start,
+    "help": help_command,
+    "platforms": following.platforms_command,
+    "follow": following.follow_command,
+    "unfollow": following.unfollow_command,
+    "list": following.list_command,
+    "history": browsing.history_command,
+    "compare": browsing.compare_command,
+    "latest": browsing.latest_command,
+    "settings": preferences.settings_command,
+    "lang": lang_command,
+    "check": admin.check_command,
+    "stats": admin.stats_command,
+}
+
+
+def build_application(token: str, base_url: str, bot_services: BotServices) -> Application:
+    """The bot, talking to the Bot API server at ``base_url`` (Telegram's, a self-hosted one, or a test's)."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(register_commands)
+        .build()
+    )
+    application.bot_data[SERVICES] = bot_services
+    for name, handler in COMMANDS.items():
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(MessageHandler(filters.COMMAND, other_command))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+    return application

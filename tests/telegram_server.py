@@ -1,0 +1,481 @@
+"""A fake Telegram Bot API server on loopback: Telegram's JSON envelopes, its checks, its limits, its errors.
+
+Simulated people type messages and press buttons (``write``/``press`` queue updates for getUpdates long
+polling); every accepted sendMessage and edit is recorded as a ``Sent``. Like Telegram it refuses
+malformed HTML, texts over 4,096 UTF-16 code units, callback data over 64 bytes and URL buttons pointing
+at localhost or bare IP addresses; it answers 403 for chats that blocked the bot, 400 for unknown chats
+and migrated groups, and 429 with ``retry_after`` when scripted or when ``limits`` are exceeded.
+"""
+
+import contextlib
+import ipaddress
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from html import unescape
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "PolicyWatch",
+    "username": "policywatch_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s[^<>]*)?)>|&(?:#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]")
+_JSON_FIELDS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope", "entities"}
+
+
+class BotApiError(Exception):
+    """An error answer: HTTP status, Telegram's description and optional parameters."""
+
+    def __init__(self, code: int, description: str, parameters: dict | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(text: str) -> str:
+    """Telegram's HTML parse mode: the plain text, or BotApiError for what Telegram refuses."""
+    plain, stack, position = [], [], 0
+    for match in _HTML_TOKEN.finditer(text):
+        plain.append(text[position : match.start()])
+        position = match.end()
+        token = match.group(0)
+        if token in "<>&":
+            raise BotApiError(
+                400,
+                f"Bad Request: can't parse entities: unsupported start tag or "
+                f"unescaped character at byte offset {match.start()}",
+            )
+        if token.startswith("&"):
+            plain.append(unescape(token))
+            continue
+        closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
+        if name not in ALLOWED_TAGS:
+            raise BotApiError(400, f'Bad Request: can\'t parse entities: unsupported start tag "{name}"')
+        if closing:
+            if not stack or stack.pop() != name:
+                raise BotApiError(400, f'Bad Request: can\'t parse entities: unmatched end tag "{name}"')
+        else:
+            if name == "a" and "href=" not in attributes:
+                raise BotApiError(400, "Bad Request: can't parse entities: a tag without href")
+            stack.append(name)
+    plain.append(text[position:])
+    if stack:
+        raise BotApiError(
+            400,
+            f"Bad Request: can't parse entities: can't find end tag corresponding to "
+            f'start tag "{stack[-1]}"',
+        )
+    return "".join(plain)
+
+
+def check_button_url(url: str) -> None:
+    """Telegram refuses URL buttons to localhost, bare IP addresses and names without a dot."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    if parts.scheme not in ("http", "https", "tg") or is_ip or "." not in host or host.endswith("localhost"):
+        raise BotApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+
+
+def check_markup(markup: dict | None) -> None:
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            if not button.get("text"):
+                raise BotApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            if "callback_data" in button:
+                size = len(button["callback_data"].encode("utf-8"))
+                if not 1 <= size <= 64:
+                    raise BotApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            elif "url" in button:
+                check_button_url(button["url"])
+            else:
+                raise BotApiError(400, "Bad Request: can't parse inline keyboard button")
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (or edited): its HTML, the plain text people see, its buttons."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    html: str
+    text: str
+    params: dict
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def buttons(self) -> list[dict]:
+        markup = self.params.get("reply_markup") or {}
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+    def button(self, label: str) -> dict:
+        """The button whose label contains ``label``."""
+        matches = [button for button in self.buttons if label in button["text"]]
+        assert matches, f"no button {label!r} among {[b['text'] for b in self.buttons]}"
+        return matches[0]
+
+
+@dataclass
+class Limits:
+    """Telegram's sending limits as this server enforces them."""
+
+    per_second: int = 30  # messages in any 1 s, all chats together
+    per_group_minute: int = 20  # messages to one group in any 60 s
+    per_chat_interval: float = 0.95  # seconds between two messages to one private chat
+
+
+class TelegramServer(LoopbackServer):
+    """The fake Bot API; ``base_url`` is what TELEGRAM_API_BASE_URL takes."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits
+        self.condition = threading.Condition()
+        self.pending: list[dict] = []
+        self.next_update_id = 1
+        self.next_message_id = 1
+        self.sent: list[Sent] = []
+        self.answers: dict[str, dict] = {}  # callback query id -> answerCallbackQuery params
+        self.errors: list[tuple[str, int, str]] = []  # (method, code, description) of every error answer
+        self.commands: dict[str | None, list[dict]] = {}
+        self.chats: dict[int, dict] = {}
+        self.members: dict[tuple[int, int], str] = {}
+        self.blocked: set[int] = set()
+        self.missing: set[int] = set()
+        self.migrated: dict[int, int] = {}
+        self.scripted: deque[BotApiError] = deque()  # errors answered to the next sends, in turn
+        self.hold = threading.Event()  # set: sends wait (not delivered) until it is cleared
+        self._send_times: deque[float] = deque()
+        self._chat_times: dict[int, deque[float]] = defaultdict(deque)
+        self.closing = False
+        super().__init__(self._handler())
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/bot"
+
+    # -- people --------------------------------------------------------------------------------------
+
+    def _push(self, update: dict) -> int:
+        with self.condition:
+            update["update_id"] = self.next_update_id
+            self.next_update_id += 1
+            self.pending.append(update)
+            self.condition.notify_all()
+            return update["update_id"]
+
+    def write(self, chat: dict, user: dict, text: str, sender_chat: dict | None = None) -> int:
+        """``user`` writes ``text`` in ``chat``; a leading /command carries Telegram's bot_command entity."""
+        self.chats[chat["id"]] = chat
+        message = {
+            "message_id": self._message_id(),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        if sender_chat is not None:
+            message["sender_chat"] = sender_chat
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
+        return self._push({"message": message})
+
+    def press(self, user: dict, message: Sent, data: str) -> str:
+        """``user`` presses a button with ``data`` under ``message``; returns the callback query id."""
+        query_id = f"cq{self.next_update_id}"
+        shown = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self.chats[message.chat_id],
+            "from": BOT_USER,
+            "text": message.text,
+        }
+        if message.params.get("reply_markup"):
+            shown["reply_markup"] = message.params["reply_markup"]
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": str(message.chat_id),
+                    "message": shown,
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    # -- the Bot API ---------------------------------------------------------------------------------
+
+    def _message_id(self) -> int:
+        with self.condition:
+            self.next_message_id += 1
+            return self.next_message_id
+
+    def _chat(self, params: dict) -> int:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise BotApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.migrated:
+            raise BotApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self.migrated[chat_id]},
+            )
+        if chat_id in self.blocked:
+            raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.missing:
+            raise BotApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    def _check_text(self, params: dict) -> str:
+        html = params.get("text", "")
+        plain = parse_html(html) if params.get("parse_mode") == "HTML" else html
+        if not plain.strip():
+            raise BotApiError(400, "Bad Request: message text is empty")
+        if utf16_length(plain) > 4096:
+            raise BotApiError(400, "Bad Request: message is too long")
+        check_markup(params.get("reply_markup"))
+        return plain
+
+    def _enforce_limits(self, chat_id: int) -> None:
+        now = time.monotonic()
+        while self._send_times and now - self._send_times[0] >= 1.0:
+            self._send_times.popleft()
+        chat_times = self._chat_times[chat_id]
+        window = 60.0 if chat_id < 0 else self.limits.per_chat_interval
+        while chat_times and now - chat_times[0] >= window:
+            chat_times.popleft()
+        too_many_in_chat = len(chat_times) >= (self.limits.per_group_minute if chat_id < 0 else 1)
+        if len(self._send_times) >= self.limits.per_second or too_many_in_chat:
+            raise BotApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        self._send_times.append(now)
+        chat_times.append(now)
+
+    def _record(self, method: str, params: dict, chat_id: int, message_id: int, plain: str) -> dict:
+        with self.condition:
+            self.sent.append(Sent(method, chat_id, message_id, params.get("text", ""), plain, params))
+            self.condition.notify_all()
+        chat = self.chats.get(chat_id, {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"})
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": plain,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def send_message(self, params: dict) -> dict:
+        while self.hold.is_set() and not self.closing:
+            time.sleep(0.01)
+        if self.closing:
+            raise BotApiError(500, "Internal Server Error: shutting down")
+        chat_id = self._chat(params)
+        plain = self._check_text(params)
+        with self.condition:
+            if self.scripted:
+                raise self.scripted.popleft()
+            if self.limits is not None:
+                self._enforce_limits(chat_id)
+        return self._record("sendMessage", params, chat_id, self._message_id(), plain)
+
+    def edit_message_text(self, params: dict) -> dict:
+        chat_id = self._chat(params)
+        plain = self._check_text(params)
+        return self._record("editMessageText", params, chat_id, int(params["message_id"]), plain)
+
+    def edit_reply_markup(self, params: dict) -> dict:
+        chat_id = self._chat(params)
+        check_markup(params.get("reply_markup"))
+        previous = next(s for s in reversed(self.sent) if s.message_id == int(params["message_id"]))
+        return self._record(
+            "editMessageReplyMarkup",
+            {**previous.params, **params},
+            chat_id,
+            previous.message_id,
+            previous.text,
+        )
+
+    def answer_callback(self, params: dict) -> bool:
+        query_id = params.get("callback_query_id", "")
+        if query_id in self.answers:
+            raise BotApiError(
+                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        if len(params.get("text", "")) > 200:
+            raise BotApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self.condition:
+            self.answers[query_id] = params
+            self.condition.notify_all()
+        return True
+
+    def get_chat_member(self, params: dict) -> dict:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = self.members.get((chat_id, user_id), "member")
+        member = {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}
+        if status == "creator":
+            member["is_anonymous"] = False
+        if status == "administrator":
+            rights = [
+                "can_be_edited",
+                "is_anonymous",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]
+            member.update(dict.fromkeys(rights, False))
+        return member
+
+    def get_updates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset", 0) or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout", 0) or 0), 5.0)
+        with self.condition:
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            while not self.pending and not self.closing and time.monotonic() < deadline:
+                self.condition.wait(timeout=0.05)
+            return list(self.pending[: int(params.get("limit", 100) or 100)])
+
+    def set_my_commands(self, params: dict) -> bool:
+        self.commands[params.get("language_code")] = params["commands"]
+        return True
+
+    def call(self, method: str, params: dict) -> object:
+        simple = {
+            "getMe": BOT_USER,
+            "deleteWebhook": True,
+            "close": True,
+            "logOut": True,
+            "sendChatAction": True,
+            "deleteMyCommands": True,
+        }
+        if method in simple:
+            return simple[method]
+        handlers = {
+            "getUpdates": self.get_updates,
+            "sendMessage": self.send_message,
+            "editMessageText": self.edit_message_text,
+            "editMessageReplyMarkup": self.edit_reply_markup,
+            "answerCallbackQuery": self.answer_callback,
+            "getChatMember": self.get_chat_member,
+            "setMyCommands": self.set_my_commands,
+        }
+        if method not in handlers:
+            raise BotApiError(404, "Not Found: method not found")
+        return handlers[method](params)
+
+    def __exit__(self, *exc: object) -> None:
+        self.closing = True
+        with self.condition:
+            self.condition.notify_all()
+        super().__exit__(*exc)
+
+    # -- waiting, for the tests ----------------------------------------------------------------------
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.condition.wait(timeout=min(remaining, 0.05))
+        return True
+
+    def to_chat(self, chat_id: int, method: str = "sendMessage") -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id and s.method == method]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                token, _, method = self.path.removeprefix("/bot").partition("/")
+                try:
+                    if token != TOKEN:
+                        raise BotApiError(401, "Unauthorized")
+                    params = _params(self.rfile.read(length), self.headers.get("Content-Type", ""))
+                    self._answer(200, {"ok": True, "result": server.call(method, params)})
+                except BotApiError as error:
+                    server.errors.append((method, error.code, error.description))
+                    body = {"ok": False, "error_code": error.code, "description": error.description}
+                    if error.parameters:
+                        body["parameters"] = error.parameters
+                    self._answer(error.code, body)
+
+            def _answer(self, status: int, body: dict) -> None:
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client is gone
+                    self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        return Handler
+
+
+def _params(body: bytes, content_type: str) -> dict:
+    """Form or JSON parameters, nested values (reply_markup, ...) decoded from their JSON strings."""
+    if "json" in content_type:
+        return json.loads(body or b"{}")
+    params = {
+        key: values[-1] for key, values in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()
+    }
+    for key in _JSON_FIELDS & params.keys():
+        params[key] = json.loads(params[key])
+    return params
