@@ -126,10 +126,10 @@ async def follow_button(
         await query.answer(say(language, "group_admins_only"), show_alert=True)
         return
     answer = _set_following(update, context, platform, language, wanted)
-    await query.answer()
     if fields[1:] == [FROM_LIST]:
         await replace(update, *_subscriptions(update, context, language))
     await reply(update, answer)
+    await query.answer()
 
 
 def _subscriptions(
@@ -199,5 +199,5 @@ async def page_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
 ) -> None:
     page = int(fields[0]) if fields and fields[0].isdigit() else 1
-    await update.callback_query.answer()
     await replace(update, *platforms_page(context, language, fields[1] if len(fields) > 1 else "", page))
+    await update.callback_query.answer()

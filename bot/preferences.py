@@ -58,8 +58,8 @@ async def setting_button(
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         subscriber.min_severity, subscriber.digest = CHOICES[choice]
-    await query.answer(say(language, "setting_saved", choice=say(language, f"setting_{choice}")))
     await query.edit_message_reply_markup(_settings_keyboard(language, choice))
+    await query.answer(say(language, "setting_saved", choice=say(language, f"setting_{choice}")))
 
 
 async def report_button(
@@ -76,8 +76,8 @@ async def report_button(
     if platform is None or versions[0].document_id != document.id:
         await query.answer(say(language, "gone"))
         return
-    await query.answer()
     old, new = versions
     report = await bot_services.reports.report_for(old, new, language)
     url = bot_services.links.report(platform.slug, document.kind, old.id, new.id)
     await reply(update, report_message(report, language, url))
+    await query.answer()

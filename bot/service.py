@@ -9,14 +9,13 @@ import uvicorn
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
-from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation import BotServices, CheckRunner
 from bot.links import Links
 from bot.reports import Prices, ReportService
 from bot.settings import Settings
-from bot.telegram_app import build_application
+from bot.telegram_app import build_application, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, active_targets
 from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
@@ -102,15 +101,12 @@ async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIte
     application = build_application(
         settings.TELEGRAM_BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE_URL, bot_services
     )
-    async with application:
-        await application.start()
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("the Telegram bot @%s is polling for updates", application.bot.username)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    await start_bot(application)
+    log.info("the Telegram bot @%s is polling for updates", application.bot.username)
+    try:
+        yield application
+    finally:
+        await stop_bot(application)
 
 
 async def _check_forever(engine: Engine, settings: Settings) -> None:

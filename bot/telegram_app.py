@@ -20,7 +20,7 @@ from bot.conversation import SERVICES, BotServices, enter, is_admin, reply
 from bot.keyboards import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
 from bot.texts import LANGUAGES, say
 from storage.db import session_scope
-from storage.subscribers import ensure_subscriber
+from storage.subscribers import choose_language, ensure_subscriber
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str:
     chat = update.effective_chat
     with session_scope(context.application.bot_data[SERVICES].engine) as session:
-        ensure_subscriber(session, chat.id, chat.type, language).language = language
+        choose_language(session, ensure_subscriber(session, chat.id, chat.type, language), language)
     return say(language, "lang_set")
 
 
@@ -96,8 +96,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == PAGE:
         await following.page_button(update, context, language, fields)
     elif action == LANGUAGE and fields and fields[0] in LANGUAGES:
-        await update.callback_query.answer()
         await reply(update, _set_language(update, context, fields[0]))
+        await update.callback_query.answer()
     elif action == REPORT:
         await preferences.report_button(update, context, language, fields)
     elif action == SETTING:
@@ -162,7 +162,6 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
         .token(token)
         .base_url(base_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(register_commands)
         .build()
     )
     application.bot_data[SERVICES] = bot_services
@@ -172,3 +171,18 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_error_handler(on_error)
     return application
+
+
+async def start_bot(application: Application, poll_timeout: float = 10) -> None:
+    """Connect, publish the command menus and start long polling for updates."""
+    await application.initialize()
+    await register_commands(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+
+
+async def stop_bot(application: Application) -> None:
+    """Stop polling (the last updates are confirmed), finish the handlers running, disconnect."""
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()

@@ -108,6 +108,7 @@ class Subscriber(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_type: str = Field(default="private", max_length=16)
     language: str = Field(default="en", max_length=8)
+    language_chosen: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # by /lang
     is_active: bool = True
     min_severity: str = Field(default="none", max_length=16)  # a Severity value: alerts from it up
     digest: bool = False

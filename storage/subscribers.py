@@ -10,10 +10,16 @@ def get_subscriber(session: Session, chat_id: int) -> Subscriber | None:
 
 
 def ensure_subscriber(session: Session, chat_id: int, chat_type: str, language: str) -> Subscriber:
-    """The chat's subscriber row, created on first contact; a chat that talks to the bot is active again."""
+    """The chat's subscriber row, created on first contact; a chat that talks to the bot is active again.
+
+    A private chat's language follows the person's Telegram language until they pick one with /lang; a
+    group keeps the language of whoever spoke first.
+    """
     subscriber = get_subscriber(session, chat_id)
     if subscriber is None:
         subscriber = Subscriber(chat_id=chat_id, chat_type=chat_type, language=language)
+    elif chat_type == "private" and not subscriber.language_chosen:
+        subscriber.language = language
     subscriber.is_active = True
     subscriber.chat_type = chat_type
     session.add(subscriber)
@@ -62,3 +68,10 @@ def followed_platforms(session: Session, subscriber: Subscriber) -> list[Platfor
             .order_by(col(Platform.slug))
         )
     )
+
+
+def choose_language(session: Session, subscriber: Subscriber, language: str) -> None:
+    """The language picked with /lang, kept from now on."""
+    subscriber.language = language
+    subscriber.language_chosen = True
+    session.add(subscriber)

@@ -11,7 +11,7 @@ from telegram.ext import Application
 from bot.conversation import BotServices
 from bot.links import Links
 from bot.reports import ReportService
-from bot.telegram_app import build_application
+from bot.telegram_app import build_application, start_bot, stop_bot
 from storage.db import session_scope
 from tests.pages import SEED_NEW, SEED_OLD, seed_text
 from tests.seed import NEW_AT, OLD_AT, add_document
@@ -31,35 +31,37 @@ def telegram() -> Iterator[TelegramServer]:
 def platforms(engine):
     """zeekr (the seed pair), 小红书 (one version) and NIO (nothing fetched yet)."""
     with session_scope(engine) as session:
-        add_document(session, "zeekr", "极氪", "ZEEKR", [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))],
-                     aliases=["jike", "极氪汽车"])
-        add_document(session, "xiaohongshu", "小红书", "Xiaohongshu", [(OLD_AT, "小红书隐私政策\n第一条")],
-                     aliases=["xhs", "RedNote"])
+        add_document(
+            session,
+            "zeekr",
+            "极氪",
+            "ZEEKR",
+            [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))],
+            aliases=["jike", "极氪汽车"],
+        )
+        add_document(
+            session,
+            "xiaohongshu",
+            "小红书",
+            "Xiaohongshu",
+            [(OLD_AT, "小红书隐私政策\n第一条")],
+            aliases=["xhs", "RedNote"],
+        )
         add_document(session, "nio", "蔚来", "NIO", [])
     return engine
-
-
-async def start_bot(server: TelegramServer, bot_services: BotServices) -> Application:
-    application = build_application(TOKEN, server.base_url, bot_services)
-    await application.initialize()
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    return application
-
-
-async def stop_bot(application: Application) -> None:
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
 
 
 @pytest.fixture
 async def bot(telegram, platforms, request) -> AsyncIterator[Application]:
     """The bot with the automatic report; PUBLIC_URL is public unless the test is marked ``local_url``."""
-    public_url = "http://127.0.0.1:8080" if request.node.get_closest_marker("local_url") else "https://pw.example"
-    services = BotServices(platforms, ReportService(platforms, None, "unused"), Links(public_url),
-                           frozenset({ADMIN_ID}), getattr(request, "param", None))
-    application = await start_bot(telegram, services)
+    public_url = (
+        "http://127.0.0.1:8080" if request.node.get_closest_marker("local_url") else "https://pw.example"
+    )
+    services = BotServices(
+        platforms, ReportService(platforms, None, "unused"), Links(public_url), frozenset({ADMIN_ID})
+    )
+    application = build_application(TOKEN, telegram.base_url, services)
+    await start_bot(application, poll_timeout=1)
     yield application
     await stop_bot(application)
 
@@ -98,7 +100,9 @@ class Person:
         return self.server.to_chat(self.chat["id"], "editMessageText")
 
 
-def person(server: TelegramServer, language: str = "en", user_id: int | None = None, group: dict | None = None):
+def person(
+    server: TelegramServer, language: str = "en", user_id: int | None = None, group: dict | None = None
+):
     user_id = user_id or next(_ids)
     user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "language_code": language}
     chat = group or {"id": user_id, "type": "private", "first_name": user["first_name"]}
