@@ -17,7 +17,7 @@ from bot.conversation import (
     reply,
     services,
 )
-from bot.telegram_text import fit_blocks, link, report_blocks
+from bot.telegram_text import fit_blocks, link, report_blocks, report_ending
 from bot.texts import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Version
@@ -121,8 +121,7 @@ async def change_message(
             ),
         ]
     )
-    report_url = links.report(platform.slug, document.kind, old.id, new.id)
-    more = f"\n\n… {link(report_url, say(language, 'button_report'))}"
+    more = report_ending(links.report(platform.slug, document.kind, old.id, new.id), language)
     if links.buttons_allowed:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button_diff"), url=diff_url)]])
         return fit_blocks([head, *report_blocks(report, language)], more), markup

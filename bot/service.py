@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -11,14 +11,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram.ext import Application
 
+from bot.alerts import AlertPipeline
 from bot.conversation import BotServices, CheckRunner
+from bot.digest import enqueue_digests
 from bot.links import Links
 from bot.reports import Prices, ReportService
+from bot.schedule import CheckScheduler, start_scheduler, tick_seconds
+from bot.sender import Sender, SenderPolicy
 from bot.settings import Settings
 from bot.telegram_app import build_application, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, active_targets
 from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
+from storage.models import utcnow
 from web.app import WebConfig, create_app
 
 log = logging.getLogger("policywatch")
@@ -78,15 +83,20 @@ async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
                 await renderer.aclose()
 
 
-def make_check_runner(engine: Engine, settings: Settings) -> CheckRunner:
-    """Check some platforms' documents (all when None) now, as /check asks."""
+def make_check_runner(
+    engine: Engine, settings: Settings, after: Callable[[], Awaitable[object]] | None = None
+) -> CheckRunner:
+    """Check some platforms' documents (all when None) now, as /check asks; then ``after``."""
 
     async def run_checks(platform_ids: Sequence[int] | None) -> list[CheckResult]:
         with Session(engine) as session:
             targets = active_targets(session, platform_ids)
         async with open_fetcher(settings) as fetcher:
             checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
-            return [result async for result in checker.check_all(targets)]
+            results = [result async for result in checker.check_all(targets)]
+        if after is not None:
+            await after()
+        return results
 
     return run_checks
 
@@ -99,7 +109,10 @@ async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIte
         yield None
         return
     application = build_application(
-        settings.TELEGRAM_BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE_URL, bot_services
+        settings.TELEGRAM_BOT_TOKEN.get_secret_value(),
+        settings.TELEGRAM_API_BASE_URL,
+        bot_services,
+        overall_rate=settings.TELEGRAM_RATE,
     )
     await start_bot(application)
     log.info("the Telegram bot @%s is polling for updates", application.bot.username)
@@ -109,34 +122,76 @@ async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIte
         await stop_bot(application)
 
 
-async def _check_forever(engine: Engine, settings: Settings) -> None:
-    run_checks = make_check_runner(engine, settings)
-    while True:
-        log.info("check pass starting")
-        results = await run_checks(None)
-        for result in results:
-            log.info("checked %s/%s: %s", result.target.platform_slug, result.target.kind, result.summary)
-        log.info("check pass done: %d documents; next in %s", len(results), settings.CHECK_INTERVAL)
-        await asyncio.sleep(settings.CHECK_INTERVAL.total_seconds())
+@asynccontextmanager
+async def running_sender(
+    engine: Engine, settings: Settings, application: Application | None, links: Links
+) -> AsyncIterator[Sender | None]:
+    """The outbox sender, while the bot runs; at exit it finishes the messages in flight."""
+    if application is None:
+        yield None
+        return
+    sender = Sender(engine, application.bot, links, SenderPolicy(rate=settings.TELEGRAM_RATE))
+    task = asyncio.create_task(sender.run(), name="outbox sender")
+    try:
+        yield sender
+    finally:
+        await sender.stop()
+        await task
+
+
+class Wiring:
+    """What follows a check: alerts into the outbox, then a nudge to the sender."""
+
+    def __init__(self, pipeline: AlertPipeline) -> None:
+        self.pipeline = pipeline
+        self.sender: Sender | None = None
+
+    async def follow_up(self, *_: object) -> None:
+        if await self.pipeline.sweep() and self.sender is not None:
+            self.sender.wake.set()
 
 
 async def serve(engine: Engine, settings: Settings) -> None:
-    """The web app, the bot and the check loop in one event loop; uvicorn stops on SIGINT/SIGTERM."""
+    """The web app, the bot, the scheduler and the sender in one event loop, until SIGINT/SIGTERM.
+
+    uvicorn owns the signals: when it has stopped serving, the scheduler stops, the checks in progress
+    finish, and the sender finishes the messages in flight.
+    """
     reports = make_report_service(settings, engine)
+    links = Links(str(settings.PUBLIC_URL))
     app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)), reports)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
     )
-    bot_services = BotServices(
-        engine,
-        reports,
-        Links(str(settings.PUBLIC_URL)),
-        settings.ADMIN_CHAT_IDS,
-        make_check_runner(engine, settings),
+    wiring = Wiring(
+        AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER)
     )
-    async with running_bot(settings, bot_services):
-        checks = asyncio.create_task(_check_forever(engine, settings))
+    bot_services = BotServices(
+        engine, reports, links, settings.ADMIN_CHAT_IDS, make_check_runner(engine, settings, wiring.follow_up)
+    )
+
+    async def digest() -> None:
+        if enqueue_digests(engine, links, utcnow()) and wiring.sender is not None:
+            wiring.sender.wake.set()
+
+    async with (
+        open_fetcher(settings) as fetcher,
+        running_bot(settings, bot_services) as application,
+        running_sender(engine, settings, application, links) as sender,
+    ):
+        wiring.sender = sender
+        await wiring.follow_up()  # changes recorded before a crash, or by `policywatch check`
+        checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
+        checks = CheckScheduler(engine, checker, settings.CHECK_INTERVAL, wiring.follow_up)
+        scheduler = start_scheduler(
+            checks.tick,
+            tick_seconds(settings.CHECK_INTERVAL),
+            digest,
+            settings.DIGEST_AT,
+            settings.DIGEST_TIMEZONE,
+        )
         try:
             await server.serve()
         finally:
-            checks.cancel()
+            scheduler.shutdown(wait=False)
+            await checks.drain()

@@ -3,8 +3,9 @@
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from analysis.dates import parse_duration
@@ -28,6 +29,17 @@ def _id_list(value: object) -> object:
 
 
 IdList = Annotated[frozenset[int], NoDecode, BeforeValidator(_id_list)]
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone such as Asia/Shanghai or Europe/Berlin") from None
+    return name
+
+
+ZoneName = Annotated[str, AfterValidator(_zone)]
 
 
 class Settings(BaseSettings):
@@ -54,6 +66,12 @@ class Settings(BaseSettings):
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
     ADMIN_CHAT_IDS: IdList = frozenset()
+    TELEGRAM_RATE: float = Field(default=28.0, gt=0, le=1000)  # alerts per second, all chats together
+    FAILURE_ALERT_AFTER: int = Field(default=3, ge=1)  # consecutive failed checks before admins hear
+    DIGEST_AT: str = Field(
+        default="mon 09:00", pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d$"
+    )
+    DIGEST_TIMEZONE: ZoneName = "Asia/Shanghai"
 
 
 class SettingsError(Exception):

@@ -5,7 +5,7 @@ from html import escape
 from analysis.report import ChangeReport
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text, entities included as rendered text
-_SEVERITY = {
+SEVERITY_WORDS = {
     "zh": {"none": "无实质变化", "minor": "轻微", "moderate": "中等", "major": "重大"},
     "en": {"none": "none", "minor": "minor", "moderate": "moderate", "major": "major"},
 }
@@ -33,7 +33,7 @@ def utf16_length(text: str) -> int:
 def report_blocks(report: ChangeReport, language: str) -> list[str]:
     """The report in pieces that may be dropped from the end, each one whole HTML, headline first."""
     words = _WORDS[language]
-    head = f"<b>[{_SEVERITY[language][report.severity.value]}] {escape(report.headline)}</b>"
+    head = f"<b>[{SEVERITY_WORDS[language][report.severity.value]}] {escape(report.headline)}</b>"
     if report.is_automatic:
         head += f"\n<i>{words['automatic']}</i>"
     blocks = [head, escape(report.assessment)]
@@ -69,9 +69,13 @@ def link(url: str, label: str) -> str:
     return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
 
 
+def report_ending(full_report_url: str, language: str) -> str:
+    """What ends a trimmed report: a link to the whole of it."""
+    return f"\n\n… {link(full_report_url, _WORDS[language]['more'])}"
+
+
 def report_message(
     report: ChangeReport, language: str, full_report_url: str, limit: int = TELEGRAM_LIMIT
 ) -> str:
     """The report as Telegram HTML; when too long, whole items are dropped and a link leads to the rest."""
-    ending = f"\n\n… {link(full_report_url, _WORDS[language]['more'])}"
-    return fit_blocks(report_blocks(report, language), ending, limit)
+    return fit_blocks(report_blocks(report, language), report_ending(full_report_url, language), limit)

@@ -194,6 +194,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "setting_moderate": {"zh": "仅中等及重大变化", "en": "Moderate and major changes only"},
     "setting_digest": {"zh": "每周摘要", "en": "Weekly digest"},
     "setting_saved": {"zh": "已保存:{choice}", "en": "Saved: {choice}"},
+    "alert_title": {"zh": "🔔 <b>{name} · {kind}</b> 有更新", "en": "🔔 <b>{name} · {kind}</b> changed"},
+    "alert_dates": {
+        "zh": "政策更新日期 {updated} · 生效日期 {effective}",
+        "en": "Stated update date {updated} · effective {effective}",
+    },
+    "digest_title": {
+        "zh": "<b>📰 本周政策变化</b>(共 {count} 项)",
+        "en": "<b>📰 This week's policy changes</b> ({count})",
+    },
+    "admin_failing": {
+        "zh": "⚠️ {slug}/{kind} 连续 {count} 次检查失败:\n{reasons}",
+        "en": "⚠️ {slug}/{kind} failed {count} checks in a row:\n{reasons}",
+    },
+    "admin_recovered": {
+        "zh": "✅ {slug}/{kind} 已恢复正常。",
+        "en": "✅ {slug}/{kind} is fetched fine again.",
+    },
     "never": {"zh": "尚未检查", "en": "never"},
     "none": {"zh": "无", "en": "none"},
     "error": {

@@ -57,6 +57,8 @@ class Document(SQLModel, table=True):
     etag: str | None = Field(default=None, max_length=512)
     last_modified: str | None = Field(default=None, max_length=128)
     consecutive_failures: int = 0
+    failure_alerted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # admins told
+    next_check_at: datetime | None = Field(default=None, index=True)  # None: due now
     # A suspicious text (big shrink, another language) seen on consecutive checks, see record_suspicious().
     suspect_sha256: str | None = Field(default=None, max_length=64)
     suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -112,6 +114,7 @@ class Subscriber(SQLModel, table=True):
     is_active: bool = True
     min_severity: str = Field(default="none", max_length=16)  # a Severity value: alerts from it up
     digest: bool = False
+    last_digest_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -150,4 +153,48 @@ class Report(SQLModel, table=True):
     latency_ms: int = 0
     cost: float | None = None
     failure: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its turn (or its retry time)
+    SENDING = "sending"  # claimed by the sender; back to pending if the process died meanwhile
+    SENT = "sent"
+    FAILED = "failed"  # given up: ``error`` says why
+    SKIPPED = "skipped"  # the subscriber blocked the bot before it was sent
+
+
+class Alert(SQLModel, table=True):
+    """A change worth telling followers about: one per check that found it, with the rendered messages."""
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="checks.id", unique=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    from_version_id: int = Field(foreign_key="versions.id")
+    to_version_id: int = Field(foreign_key="versions.id")
+    severity: str = Field(max_length=16)
+    headline: str = Field(sa_column=Column(Text, nullable=False))  # in the document's language, for digests
+    messages: dict = Field(sa_column=Column(JSON, nullable=False))  # language -> Telegram HTML
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one chat in the durable outbox: an alert, a digest or an admin notice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "subscriber_id", name="uq_deliveries_alert_subscriber"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # alert, digest or admin
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    subscriber_id: int | None = Field(default=None, foreign_key="subscribers.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="alerts.id", index=True)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # digests, admin notices
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)

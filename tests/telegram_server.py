@@ -224,7 +224,7 @@ class TelegramServer(LoopbackServer):
         shown = {
             "message_id": message.message_id,
             "date": int(time.time()),
-            "chat": self.chats[message.chat_id],
+            "chat": self._chat_of(message.chat_id),
             "from": BOT_USER,
             "text": message.text,
         }
@@ -291,11 +291,14 @@ class TelegramServer(LoopbackServer):
         self._send_times.append(now)
         chat_times.append(now)
 
+    def _chat_of(self, chat_id: int) -> dict:
+        return self.chats.get(chat_id, {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"})
+
     def _record(self, method: str, params: dict, chat_id: int, message_id: int, plain: str) -> dict:
         with self.condition:
             self.sent.append(Sent(method, chat_id, message_id, params.get("text", ""), plain, params))
             self.condition.notify_all()
-        chat = self.chats.get(chat_id, {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"})
+        chat = self._chat_of(chat_id)
         message = {
             "message_id": message_id,
             "date": int(time.time()),

@@ -1,0 +1,79 @@
+"""The messages of alerts, weekly digests and admin notices, as Telegram HTML within its limits."""
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from analysis.report import ChangeReport
+from bot.keyboards import REPORT, UNFOLLOW, button
+from bot.links import Links
+from bot.telegram_text import SEVERITY_WORDS, fit_blocks, link, report_blocks, report_ending
+from bot.texts import say
+from storage.models import Alert, Document, Platform, Version
+from web.i18n import kind_namer
+
+
+def _name(platform: Platform, language: str) -> str:
+    return escape(platform.name_zh if language == "zh" else platform.name_en)
+
+
+def alert_message(
+    platform: Platform,
+    document: Document,
+    old: Version,
+    new: Version,
+    report: ChangeReport,
+    language: str,
+    links: Links,
+) -> str:
+    """Platform and document, severity and headline, stated dates, assessment and main changes, the link."""
+    kind = escape(kind_namer(language)(document.kind))
+    head = [say(language, "alert_title", name=_name(platform, language), kind=kind)]
+    if new.stated_update_date or new.stated_effective_date:
+        head.append(
+            say(
+                language,
+                "alert_dates",
+                updated=new.stated_update_date or "-",
+                effective=new.stated_effective_date or "-",
+            )
+        )
+    diff_url = links.diff(platform.slug, document.kind, old.id, new.id)
+    if not links.buttons_allowed:
+        head.append(say(language, "diff_link", url=escape(diff_url)))
+    ending = report_ending(links.report(platform.slug, document.kind, old.id, new.id), language)
+    return fit_blocks(["\n".join(head), *report_blocks(report, language)], ending)
+
+
+def alert_buttons(
+    alert: Alert, platform: Platform, document: Document, language: str, links: Links
+) -> InlineKeyboardMarkup:
+    """View diff (when PUBLIC_URL is public), Full report, Unfollow."""
+    row = []
+    if links.buttons_allowed:
+        url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
+        row.append(InlineKeyboardButton(say(language, "button_diff"), url=url))
+    row.append(button(say(language, "button_report"), REPORT, alert.from_version_id, alert.to_version_id))
+    row.append(button(say(language, "button_unfollow_short"), UNFOLLOW, platform.id))
+    return InlineKeyboardMarkup([row])
+
+
+def digest_message(entries: list[tuple[Alert, Platform, Document]], language: str, links: Links) -> str:
+    """One line per change of the week: platform, document, severity, headline and its diff link."""
+    kind_name = kind_namer(language)
+    lines = []
+    for alert, platform, document in entries:
+        url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
+        name = platform.name_zh if language == "zh" else platform.name_en
+        label = link(url, f"{name} · {kind_name(document.kind)}")
+        lines.append(f"• {label} [{SEVERITY_WORDS[language][alert.severity]}] {escape(alert.headline)}")
+    return fit_blocks([say(language, "digest_title", count=len(entries)), *lines], "\n…", separator="\n")
+
+
+def admin_failing_message(slug: str, kind: str, count: int, reasons: list[str], language: str) -> str:
+    listed = "\n".join(f"• {escape(reason[:300])}" for reason in reasons)
+    return say(language, "admin_failing", slug=escape(slug), kind=escape(kind), count=count, reasons=listed)
+
+
+def admin_recovered_message(slug: str, kind: str, language: str) -> str:
+    return say(language, "admin_recovered", slug=escape(slug), kind=escape(kind))

@@ -1,0 +1,161 @@
+"""From recorded changes to the outbox: one alert per change, one delivery per follower who wants it.
+
+The sweep reads the database, not a check's return value, so a change recorded just before a crash
+(or by `policywatch check`) is still alerted the next time the sweep runs within RECOVERY_WINDOW.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from analysis.report import ChangeReport, document_language
+from bot.alert_text import admin_failing_message, admin_recovered_message, alert_message
+from bot.links import Links
+from bot.reports import ReportService
+from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
+from storage.db import session_scope
+from storage.models import Alert, Check, Delivery, Document, Platform, utcnow
+from storage.subscribers import get_subscriber
+
+log = logging.getLogger(__name__)
+
+RECOVERY_WINDOW = timedelta(days=1)
+FAILURE_ALERT_AFTER = 3
+
+
+class AlertPipeline:
+    """Turns recorded changes into alerts and deliveries, and failing documents into admin notices."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        reports: ReportService,
+        links: Links,
+        admin_ids: frozenset[int] = frozenset(),
+        failure_alert_after: int = FAILURE_ALERT_AFTER,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.reports = reports
+        self.links = links
+        self.admin_ids = admin_ids
+        self.failure_alert_after = failure_alert_after
+        self.clock = clock
+        self._lock = asyncio.Lock()
+
+    async def sweep(self) -> int:
+        """Alert every change not alerted yet and notify admins of failing documents; returns deliveries."""
+        async with self._lock:
+            with Session(self.engine) as session:
+                changes = changes_without_alert(session, self.clock() - RECOVERY_WINDOW)
+            enqueued = 0
+            for change in changes:
+                enqueued += await self._alert(change)
+            return enqueued + self._notify_admins()
+
+    async def _reports(self, change: PendingChange, languages: set[str]) -> dict[str, ChangeReport]:
+        return {
+            language: await self.reports.report_for(change.old, change.new, language)
+            for language in sorted(languages)
+        }
+
+    async def _alert(self, change: PendingChange) -> int:
+        """Record the alert and, in the same transaction, one delivery per follower who wants it now."""
+        policy_language = document_language(change.new.text)
+        with Session(self.engine) as session:
+            languages = {subscriber.language for subscriber in followers(session, change.platform.id)}
+        reports = await self._reports(change, languages | {policy_language})
+        main = reports[policy_language]
+        messages = {
+            language: alert_message(
+                change.platform, change.document, change.old, change.new, report, language, self.links
+            )
+            for language, report in reports.items()
+        }
+        try:
+            with session_scope(self.engine) as session:
+                alert = Alert(
+                    check_id=change.check.id,
+                    document_id=change.document.id,
+                    from_version_id=change.old.id,
+                    to_version_id=change.new.id,
+                    severity=main.severity.value,
+                    headline=main.headline,
+                    messages=messages,
+                    created_at=self.clock(),
+                )
+                session.add(alert)
+                session.flush()
+                wanting = [
+                    s for s in followers(session, change.platform.id) if wants_instantly(s, alert.severity)
+                ]
+                session.add_all(
+                    Delivery(kind="alert", chat_id=s.chat_id, subscriber_id=s.id, alert_id=alert.id)
+                    for s in wanting
+                )
+        except IntegrityError:  # another process alerted this change first
+            log.info("change of check %s was already alerted", change.check.id)
+            return 0
+        log.info(
+            "alert for %s/%s #%s → #%s (%s): %d deliveries",
+            change.platform.slug,
+            change.document.kind,
+            change.old.id,
+            change.new.id,
+            alert.severity,
+            len(wanting),
+        )
+        return len(wanting)
+
+    def _admin_language(self, session: Session, chat_id: int) -> str:
+        subscriber = get_subscriber(session, chat_id)
+        return subscriber.language if subscriber else "en"
+
+    def _notify_admins(self) -> int:
+        """Once when a document has failed N checks in a row, once again when it recovers."""
+        enqueued = 0
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(Document, Platform)
+                .join(Platform, col(Platform.id) == col(Document.platform_id))
+                .where(col(Document.retired_at).is_(None))
+                .where(
+                    (
+                        (col(Document.consecutive_failures) >= self.failure_alert_after)
+                        & ~col(Document.failure_alerted)
+                    )
+                    | ((col(Document.consecutive_failures) == 0) & col(Document.failure_alerted))
+                )
+            ).all()
+            for document, platform in rows:
+                failing = not document.failure_alerted
+                reasons = self._recent_reasons(session, document) if failing else []
+                for chat_id in sorted(self.admin_ids):
+                    language = self._admin_language(session, chat_id)
+                    text = (
+                        admin_failing_message(
+                            platform.slug, document.kind, document.consecutive_failures, reasons, language
+                        )
+                        if failing
+                        else admin_recovered_message(platform.slug, document.kind, language)
+                    )
+                    session.add(Delivery(kind="admin", chat_id=chat_id, text=text))
+                    enqueued += 1
+                document.failure_alerted = failing
+                session.add(document)
+        return enqueued
+
+    def _recent_reasons(self, session: Session, document: Document) -> list[str]:
+        """The distinct reasons of the document's failing streak, newest first."""
+        errors = session.exec(
+            select(Check.error)
+            .where(Check.document_id == document.id)
+            .order_by(col(Check.id).desc())
+            .limit(document.consecutive_failures)
+        ).all()
+        return list(dict.fromkeys(error for error in errors if error))

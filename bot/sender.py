@@ -1,0 +1,209 @@
+"""Draining the outbox within Telegram's limits: each delivery sent once, even across crashes.
+
+A delivery is claimed (``sending``) before it is sent and marked ``sent`` right after Telegram
+accepts it. After a crash, claimed deliveries go back to ``pending`` and are sent again: the only
+duplicate possible is a message Telegram accepted in the last milliseconds before the crash.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.alert_text import alert_buttons
+from bot.conversation import NO_PREVIEW
+from bot.links import Links
+from storage.db import session_scope
+from storage.models import Alert, Delivery, Document, Platform, Subscriber, utcnow
+from storage.outbox import (
+    claim_due,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    move_chat,
+    pause_subscriber,
+    release_claimed,
+)
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_RATE = 28.0  # messages per second overall: under Telegram's 30, with room for replies to commands
+PRIVATE_CHAT_INTERVAL = 1.0  # seconds between two messages to one person (groups: PTB's AIORateLimiter)
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    """How fast and how stubbornly to send."""
+
+    rate: float = TELEGRAM_RATE
+    workers: int = 8
+    batch: int = 200
+    max_attempts: int = 5
+    backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt
+    idle_poll: float = 1.0  # seconds between looks at an empty outbox (``wake`` cuts it short)
+
+
+@dataclass(frozen=True)
+class _AlertView:
+    alert: Alert
+    platform: Platform
+    document: Document
+
+
+class Sender:
+    """Sends what the outbox holds; ``run`` until ``stop``, which lets the messages in flight finish."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Bot,
+        links: Links,
+        policy: SenderPolicy = SenderPolicy(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.links = links
+        self.policy = policy
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._overall = AsyncLimiter(1, 1 / policy.rate)  # evenly spaced, no bursts
+        self._per_chat: dict[int, AsyncLimiter] = {}
+        self._alerts: dict[int, _AlertView] = {}
+        self._paused_until = 0.0
+
+    async def run(self) -> None:
+        with session_scope(self.engine) as session:
+            recovered = release_claimed(session)
+        if recovered:
+            log.info("%d deliveries claimed before a crash are sent again", recovered)
+        while not self._stopping.is_set():
+            self.wake.clear()  # before looking: a wake-up from now on is not missed
+            with session_scope(self.engine) as session:
+                batch = claim_due(session, self.clock(), self.policy.batch)
+            if not batch:
+                await self._idle()
+                continue
+            languages = self._languages(batch)
+            queue = deque(batch)
+            workers = min(self.policy.workers, len(batch))
+            await asyncio.gather(*(self._work(queue, languages) for _ in range(workers)))
+            if queue:
+                with session_scope(self.engine) as session:
+                    release_claimed(session, [delivery.id for delivery in queue])
+
+    async def stop(self) -> None:
+        """Stop taking deliveries; those in flight finish, the claimed rest go back to pending."""
+        self._stopping.set()
+        self.wake.set()
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=self.policy.idle_poll)
+
+    def _languages(self, batch: list[Delivery]) -> dict[int, str]:
+        ids = {delivery.subscriber_id for delivery in batch if delivery.subscriber_id is not None}
+        with Session(self.engine) as session:
+            rows = session.exec(select(Subscriber.id, Subscriber.language).where(col(Subscriber.id).in_(ids)))
+            return dict(rows.all())
+
+    async def _work(self, queue: deque[Delivery], languages: dict[int, str]) -> None:
+        while queue and not self._stopping.is_set():
+            delivery = queue.popleft()
+            await self._deliver(delivery, languages.get(delivery.subscriber_id, "en"))
+
+    def _alert_view(self, alert_id: int) -> _AlertView:
+        if alert_id not in self._alerts:
+            with Session(self.engine) as session:
+                alert = session.get(Alert, alert_id)
+                document = session.get(Document, alert.document_id)
+                self._alerts[alert_id] = _AlertView(
+                    alert, session.get(Platform, document.platform_id), document
+                )
+        return self._alerts[alert_id]
+
+    def _message(self, delivery: Delivery, language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        if delivery.alert_id is None:
+            return delivery.text or "", None
+        view = self._alert_view(delivery.alert_id)
+        messages = view.alert.messages
+        text = messages.get(language) or next(iter(messages.values()))
+        return text, alert_buttons(view.alert, view.platform, view.document, language, self.links)
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait for a retry-after pause, the overall rate and (for a person) the chat's own pace."""
+        delay = self._paused_until - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._overall.acquire()
+        if chat_id > 0:  # last, so that nothing else delays the message once the chat's turn has come
+            limiter = self._per_chat.setdefault(chat_id, AsyncLimiter(1, PRIVATE_CHAT_INTERVAL))
+            await limiter.acquire()
+
+    async def _deliver(self, delivery: Delivery, language: str) -> None:
+        text, markup = self._message(delivery, language)
+        await self._pace(delivery.chat_id)
+        try:
+            await self.bot.send_message(
+                delivery.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except RetryAfter as error:
+            self._retry_after(delivery, error)
+        except Forbidden as error:
+            with session_scope(self.engine) as session:
+                pause_subscriber(session, delivery.chat_id, f"blocked: {error.message}")
+                mark_failed(session, delivery.id, f"blocked: {error.message}")
+            log.info("chat %s blocked the bot: paused until it talks to the bot again", delivery.chat_id)
+        except ChatMigrated as error:
+            with session_scope(self.engine) as session:
+                move_chat(session, delivery.chat_id, error.new_chat_id)
+                mark_retry(session, delivery.id, self.clock(), "group migrated", attempt=False)
+            log.info("chat %s moved to %s", delivery.chat_id, error.new_chat_id)
+        except BadRequest as error:  # the chat is gone or the message is refused: trying again won't help
+            with session_scope(self.engine) as session:
+                mark_failed(session, delivery.id, error.message)
+            log.warning("delivery %s to %s refused: %s", delivery.id, delivery.chat_id, error.message)
+        except TelegramError as error:  # network trouble, timeouts, Telegram's own errors
+            self._backoff(delivery, error)
+        else:
+            with session_scope(self.engine) as session:
+                mark_sent(session, delivery.id, self.clock())
+
+    def _retry_after(self, delivery: Delivery, error: RetryAfter) -> None:
+        seconds = (
+            error.retry_after.total_seconds()
+            if isinstance(error.retry_after, timedelta)
+            else error.retry_after
+        )
+        self._paused_until = asyncio.get_running_loop().time() + seconds
+        with session_scope(self.engine) as session:
+            mark_retry(
+                session, delivery.id, self.clock() + timedelta(seconds=seconds), str(error), attempt=False
+            )
+        log.warning("Telegram asks to wait %s s", seconds)
+
+    def _backoff(self, delivery: Delivery, error: TelegramError) -> None:
+        attempts = delivery.attempts + 1
+        with session_scope(self.engine) as session:
+            if attempts >= self.policy.max_attempts:
+                mark_failed(session, delivery.id, f"gave up after {attempts} attempts: {error}")
+                log.warning("delivery %s to %s failed for good: %s", delivery.id, delivery.chat_id, error)
+                return
+            later = self.clock() + self.policy.backoff * 2 ** (attempts - 1)
+            mark_retry(session, delivery.id, later, str(error))
+        log.info("delivery %s to %s will be retried: %s", delivery.id, delivery.chat_id, error)

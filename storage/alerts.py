@@ -1,0 +1,93 @@
+"""Changes to alert about, the alerts recorded for them, and who follows what."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Alert, Check, CheckOutcome, Document, Platform, Subscriber, Subscription, Version
+
+SEVERITY_ORDER = ("none", "minor", "moderate", "major")
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A recorded change (new version or revert, not a baseline) that has no alert yet."""
+
+    check: Check
+    platform: Platform
+    document: Document
+    old: Version
+    new: Version
+
+
+def _previous_version(session: Session, check: Check) -> Version | None:
+    """The version in force before ``check``'s change: the one the change check before it saw."""
+    return session.exec(
+        select(Version)
+        .join(Check, col(Check.version_id) == col(Version.id))
+        .where(
+            Check.document_id == check.document_id,
+            col(Check.id) < check.id,
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+        )
+        .order_by(col(Check.id).desc())
+        .limit(1)
+    ).first()
+
+
+def changes_without_alert(session: Session, since: datetime) -> list[PendingChange]:
+    """Changes recorded since ``since`` that no alert covers yet, oldest first (baselines excluded)."""
+    rows = session.exec(
+        select(Check, Document, Platform, Version)
+        .join(Document, col(Document.id) == col(Check.document_id))
+        .join(Platform, col(Platform.id) == col(Document.platform_id))
+        .join(Version, col(Version.id) == col(Check.version_id))
+        .outerjoin(Alert, col(Alert.check_id) == col(Check.id))
+        .where(
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+            col(Check.checked_at) >= since,
+            col(Alert.id).is_(None),
+        )
+        .order_by(col(Check.id))
+    ).all()
+    changes = []
+    for check, document, platform, new in rows:
+        old = _previous_version(session, check)
+        if old is not None:
+            changes.append(PendingChange(check, platform, document, old, new))
+    return changes
+
+
+def followers(session: Session, platform_id: int) -> list[Subscriber]:
+    """The active chats following a platform."""
+    return list(
+        session.exec(
+            select(Subscriber)
+            .join(Subscription, col(Subscription.subscriber_id) == col(Subscriber.id))
+            .where(Subscription.platform_id == platform_id, col(Subscriber.is_active))
+            .order_by(col(Subscriber.id))
+        )
+    )
+
+
+def wants_instantly(subscriber: Subscriber, severity: str) -> bool:
+    """Instant alerts (not the digest) at or above the subscriber's minimum severity."""
+    wanted = SEVERITY_ORDER.index(subscriber.min_severity) if subscriber.min_severity in SEVERITY_ORDER else 0
+    return not subscriber.digest and SEVERITY_ORDER.index(severity) >= wanted
+
+
+def alerts_for_digest(
+    session: Session, subscriber: Subscriber, since: datetime
+) -> list[tuple[Alert, Platform]]:
+    """The alerts since ``since`` of the platforms a subscriber follows, oldest first."""
+    return list(
+        session.exec(
+            select(Alert, Platform)
+            .join(Document, col(Document.id) == col(Alert.document_id))
+            .join(Platform, col(Platform.id) == col(Document.platform_id))
+            .join(Subscription, col(Subscription.platform_id) == col(Platform.id))
+            .where(Subscription.subscriber_id == subscriber.id, col(Alert.created_at) >= since)
+            .order_by(col(Alert.id))
+        ).all()
+    )
