@@ -181,7 +181,7 @@ class TelegramServer(LoopbackServer):
         self.missing: set[int] = set()
         self.migrated: dict[int, int] = {}
         self.scripted: deque[BotApiError] = deque()  # errors answered to the next sends, in turn
-        self.hold = threading.Event()  # set: sends wait (not delivered) until it is cleared
+        self.hold_after: int | None = None  # once this many messages were sent, hold the next ones, then drop
         self._send_times: deque[float] = deque()
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self.closing = False
@@ -311,10 +311,10 @@ class TelegramServer(LoopbackServer):
         return message
 
     def send_message(self, params: dict) -> dict:
-        while self.hold.is_set() and not self.closing:
-            time.sleep(0.01)
-        if self.closing:
-            raise BotApiError(500, "Internal Server Error: shutting down")
+        if self.hold_after is not None and len(self.sent_messages()) >= self.hold_after:
+            while self.hold_after is not None and not self.closing:
+                time.sleep(0.01)
+            raise BotApiError(500, "Internal Server Error: held, then dropped undelivered")
         chat_id = self._chat(params)
         plain = self._check_text(params)
         with self.condition:
@@ -432,6 +432,10 @@ class TelegramServer(LoopbackServer):
                     return False
                 self.condition.wait(timeout=min(remaining, 0.05))
         return True
+
+    def sent_messages(self) -> list[Sent]:
+        """Every message sent (not edits)."""
+        return [s for s in self.sent if s.method == "sendMessage"]
 
     def to_chat(self, chat_id: int, method: str = "sendMessage") -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id and s.method == method]
