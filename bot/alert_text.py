@@ -46,14 +46,14 @@ def alert_message(
 
 
 def alert_buttons(
-    alert: Alert, platform: Platform, document: Document, language: str, links: Links
+    platform: Platform, document: Document, old_id: int, new_id: int, language: str, links: Links
 ) -> InlineKeyboardMarkup:
     """View diff (when PUBLIC_URL is public), Full report, Unfollow."""
     row = []
     if links.buttons_allowed:
-        url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
+        url = links.diff(platform.slug, document.kind, old_id, new_id)
         row.append(InlineKeyboardButton(say(language, "button_diff"), url=url))
-    row.append(button(say(language, "button_report"), REPORT, alert.from_version_id, alert.to_version_id))
+    row.append(button(say(language, "button_report"), REPORT, old_id, new_id))
     row.append(button(say(language, "button_unfollow_short"), UNFOLLOW, platform.id))
     return InlineKeyboardMarkup([row])
 

@@ -17,12 +17,15 @@ from sqlmodel import Session, select
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
+from bot.demo import run_demo
 from bot.format import format_report, format_stats, format_text_diff
+from bot.logs import configure_logging
 from bot.service import make_report_service, open_fetcher, serve
 from bot.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
 from scraping.sync import sync_catalog
+from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Version, utcnow
@@ -280,6 +283,30 @@ def cmd_report(engine: Engine, settings: Settings, args: argparse.Namespace) -> 
     return EXIT_OK
 
 
+def cmd_db_upgrade(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> int:
+    """Migrations are applied before every command; this one just says where the schema stands."""
+    with engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+    print(f"database {engine.url.render_as_string(hide_password=True)} is at revision {revision}")
+    return EXIT_OK
+
+
+def cmd_db_backup(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    """Copy a SQLite database while the service runs (PostgreSQL: pg_dump)."""
+    try:
+        pages = backup_sqlite(engine, args.file)
+    except BackupError as error:
+        raise UserError(str(error)) from None
+    print(f"wrote {args.file} ({pages} pages)")
+    return EXIT_OK
+
+
+def cmd_demo(_engine: None, settings: Settings, _args: argparse.Namespace) -> int:
+    with suppress(KeyboardInterrupt):
+        run_demo(settings)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policywatch", description="Track changes to privacy policies.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -316,17 +343,26 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=cmd_report)
     run = commands.add_parser("run", help="serve the web pages and check every CHECK_INTERVAL until stopped")
     run.set_defaults(handler=cmd_run)
+    database = commands.add_parser("db", help="the database: apply migrations, back up")
+    actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="apply the migrations (run also does at start)").set_defaults(
+        handler=cmd_db_upgrade
+    )
+    backup = actions.add_parser("backup", help="copy a SQLite database, safely while it is in use")
+    backup.add_argument("file", type=Path, metavar="FILE", help="the new file to write")
+    backup.set_defaults(handler=cmd_db_backup)
+    demo = commands.add_parser("demo", help="the whole loop on two bundled versions, no token or network")
+    demo.set_defaults(handler=cmd_demo, needs_database=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``policywatch`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
-        engine = prepare(settings)
+        configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+        engine = prepare(settings) if getattr(args, "needs_database", True) else None
         return args.handler(engine, settings, args)
     except (SettingsError, CatalogError, UserError, PlatformLookupError) as error:
         print(f"policywatch: {error}", file=sys.stderr)

@@ -139,7 +139,11 @@ class Sender:
         view = self._alert_view(delivery.alert_id)
         messages = view.alert.messages
         text = messages.get(language) or next(iter(messages.values()))
-        return text, alert_buttons(view.alert, view.platform, view.document, language, self.links)
+        alert = view.alert
+        buttons = alert_buttons(
+            view.platform, view.document, alert.from_version_id, alert.to_version_id, language, self.links
+        )
+        return text, buttons
 
     async def _pace(self, chat_id: int) -> None:
         """Wait for a retry-after pause, the overall rate and (for a person) the chat's own pace."""

@@ -161,7 +161,7 @@ async def serve(engine: Engine, settings: Settings) -> None:
     links = Links(str(settings.PUBLIC_URL))
     app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)), reports)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_level="info")
+        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_config=None)
     )
     wiring = Wiring(
         AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER)

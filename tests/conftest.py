@@ -17,6 +17,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade_database
 from tests.pages import OLD_PAGE
 from tests.servers import Page, PageServer
+from tests.telegram_server import TelegramServer
 
 DATABASES = [
     name.strip() for name in os.environ.get("POLICYWATCH_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -60,6 +61,13 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade_database(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramServer]:
+    """The fake Telegram Bot API server."""
+    with TelegramServer() as server:
+        yield server
 
 
 @pytest.fixture

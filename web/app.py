@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,9 +15,10 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
-from storage.models import Version
+from storage.models import Check, Version, utcnow
 from web import feeds, pages
 from web.i18n import kind_namer, pick_language, translator
+from web.metrics import metrics
 from web.queries import NotFound
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,13 +52,14 @@ def _language_context(request: Request) -> dict[str, object]:
 
 
 async def healthz(request: Request) -> Response:
-    """Database reachability, for load balancers and Docker."""
+    """Database reachability and the age of the last check, for load balancers and Docker."""
     try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with Session(request.app.state.engine) as session:
+            last_check_at = session.exec(select(func.max(Check.checked_at))).one()
     except Exception as error:  # any database failure means unhealthy
         return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+    age = round((utcnow() - last_check_at).total_seconds()) if last_check_at else None
+    return JSONResponse({"status": "ok", "database": "ok", "last_check_age_seconds": age})
 
 
 async def not_found_page(request: Request, _exc: Exception) -> Response:
@@ -85,6 +88,7 @@ def create_app(
     routes = [
         Route("/", pages.home, name="home"),
         Route("/healthz", healthz, name="healthz"),
+        Route("/metrics", metrics, name="metrics"),
         Route("/feeds/all.atom", feeds.all_changes, name="feed_all"),
         Route("/p/{slug}", pages.platform, name="platform"),
         Route("/p/{slug}/feed.atom", feeds.platform_changes, name="feed_platform"),

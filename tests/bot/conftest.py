@@ -2,7 +2,7 @@
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -19,12 +19,6 @@ from tests.telegram_server import TOKEN, Sent, TelegramServer
 
 ADMIN_ID = 4242
 _ids = itertools.count(1001)
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramServer]:
-    with TelegramServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import json
 import re
+import sqlite3
 
 import pytest
 from sqlmodel import Session, select
@@ -196,3 +197,27 @@ def test_broken_catalog_stops_before_anything_runs(cli, tracked, catalog):
     result = cli("check")
     assert result.code == 2
     assert "catalog.yaml: platforms[0] (Bad).slug" in result.err and tracked.requests == []
+
+
+def test_db_upgrade_says_where_the_schema_stands(cli):
+    result = cli("db", "upgrade")
+    assert result.code == 0
+    assert result.out.strip().endswith("is at revision 0005")
+    assert "secret" not in result.out
+
+
+def test_db_backup_copies_sqlite_while_in_use_and_points_postgresql_to_pg_dump(
+    cli, tracked, tmp_path, database_url
+):
+    assert cli("check").code == 0
+    backup = tmp_path / "backups" / "policywatch.db"
+    result = cli("db", "backup", str(backup))
+    if database_url.startswith("sqlite"):
+        assert result.code == 0 and result.out.startswith(f"wrote {backup}")
+        with sqlite3.connect(backup) as copy:
+            assert copy.execute("SELECT count(*) FROM versions").fetchone() == (1,)
+        again = cli("db", "backup", str(backup))
+        assert again.code == 2 and "exists; choose a new file name" in again.err
+    else:
+        assert result.code == 2 and "pg_dump" in result.err
+        assert not backup.exists()

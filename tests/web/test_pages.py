@@ -5,7 +5,10 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 from lxml import html as lxml_html
+from prometheus_client.parser import text_string_to_metric_families
 
+from storage.db import session_scope
+from storage.models import Delivery
 from tests.pages import NEW_COMPANY, OLD_COMPANY
 from tests.web.conftest import HOSTILE_NAME
 
@@ -155,5 +158,27 @@ def test_atom_feeds_are_valid_and_link_to_public_permalinks(site):
     assert feed.find(f"{ATOM}id").text and feed.find(f"{ATOM}updated").text.startswith("2025-12-31")
 
 
-def test_healthz(site):
-    assert get(site, "/healthz").json() == {"status": "ok", "database": "ok"}
+def test_healthz_reports_the_database_and_the_age_of_the_last_check(site):
+    health = get(site, "/healthz").json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert health["last_check_age_seconds"] > 300 * 24 * 3600  # the seeded checks date from 2025
+
+
+def test_metrics_in_prometheus_text_format(site, seeded):
+    with session_scope(seeded) as session:
+        session.add(Delivery(kind="alert", chat_id=1, status="sent"))
+        session.add(Delivery(kind="alert", chat_id=2))
+    response = get(site, "/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    assert samples[("policywatch_checks_total", (("outcome", "new_version"),))] == 4
+    assert samples[("policywatch_versions_total", ())] == 4
+    assert samples[("policywatch_deliveries", (("kind", "alert"), ("status", "pending")))] == 1
+    assert samples[("policywatch_deliveries", (("kind", "alert"), ("status", "sent")))] == 1
+    assert samples[("policywatch_outbox_lag_seconds", ())] >= 0
+    assert samples[("policywatch_fetch_duration_seconds_count", ())] == 0  # seeded checks carry no timing
+    assert ("policywatch_llm_tokens_total", (("kind", "prompt"),)) in samples
