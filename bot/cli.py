@@ -29,7 +29,7 @@ from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Version, utcnow
-from storage.search import PlatformLookupError, find_platforms, resolve_platform
+from storage.search import PlatformLookupError, platforms_matching, resolve_platform
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import versions_of
 from web.app import WebConfig, create_app
@@ -183,12 +183,7 @@ def cmd_history(engine: Engine, _settings: Settings, args: argparse.Namespace) -
 
 def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
     with Session(engine) as session:
-        if args.query:
-            platforms = find_platforms(session, args.query, limit=50)
-        else:
-            platforms = list(
-                session.exec(select(Platform).where(Platform.retired_at.is_(None)).order_by(Platform.slug))
-            )
+        platforms = platforms_matching(session, args.query)
         kinds = {
             p.id: [d.kind for d in session.exec(select(Document).where(Document.platform_id == p.id))]
             for p in platforms

@@ -3,7 +3,6 @@
 import math
 from html import escape
 
-from sqlmodel import col, select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
@@ -22,7 +21,7 @@ from bot.keyboards import FOLLOW, PAGE, UNFOLLOW, button, keyboard
 from bot.texts import say
 from storage.db import session_scope
 from storage.models import Platform
-from storage.search import find_platforms
+from storage.search import platforms_matching
 from storage.subscribers import ensure_subscriber, follow, followed_platforms, unfollow
 
 PAGE_SIZE = 8
@@ -160,14 +159,7 @@ def platforms_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of the catalog (or of the search results) with a Follow button per platform."""
     with session_scope(services(context).engine) as session:
-        if query:
-            platforms = find_platforms(session, query, limit=50)
-        else:
-            platforms = list(
-                session.exec(
-                    select(Platform).where(col(Platform.retired_at).is_(None)).order_by(col(Platform.slug))
-                )
-            )
+        platforms = platforms_matching(session, query)
     if not platforms:
         return say(language, "no_platform_found", query=escape(query)), None
     pages = math.ceil(len(platforms) / PAGE_SIZE)

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from aiolimiter import AsyncLimiter
 from sqlalchemy import Engine
@@ -158,6 +159,18 @@ class Sender:
     async def _deliver(self, delivery: Delivery, language: str) -> None:
         text, markup = self._message(delivery, language)
         await self._pace(delivery.chat_id)
+        outcome = await self._send(delivery, text, markup)
+        # The database write runs off the event loop, so that it does not bunch the next sends together.
+        await asyncio.to_thread(self._write, outcome)
+
+    def _write(self, outcome: Callable[[Session], None]) -> None:
+        with session_scope(self.engine) as session:
+            outcome(session)
+
+    async def _send(
+        self, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Callable[[Session], None]:
+        """Send one message; returns how to record what happened."""
         try:
             await self.bot.send_message(
                 delivery.chat_id,
@@ -167,47 +180,44 @@ class Sender:
                 link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as error:
-            self._retry_after(delivery, error)
+            return self._retry_after(delivery, error)
         except Forbidden as error:
-            with session_scope(self.engine) as session:
-                pause_subscriber(session, delivery.chat_id, f"blocked: {error.message}")
-                mark_failed(session, delivery.id, f"blocked: {error.message}")
             log.info("chat %s blocked the bot: paused until it talks to the bot again", delivery.chat_id)
+            return partial(self._blocked, delivery=delivery, reason=f"blocked: {error.message}")
         except ChatMigrated as error:
-            with session_scope(self.engine) as session:
-                move_chat(session, delivery.chat_id, error.new_chat_id)
-                mark_retry(session, delivery.id, self.clock(), "group migrated", attempt=False)
             log.info("chat %s moved to %s", delivery.chat_id, error.new_chat_id)
+            return partial(self._migrated, delivery=delivery, new_chat_id=error.new_chat_id)
         except BadRequest as error:  # the chat is gone or the message is refused: trying again won't help
-            with session_scope(self.engine) as session:
-                mark_failed(session, delivery.id, error.message)
             log.warning("delivery %s to %s refused: %s", delivery.id, delivery.chat_id, error.message)
+            return partial(mark_failed, delivery_id=delivery.id, error=error.message)
         except TelegramError as error:  # network trouble, timeouts, Telegram's own errors
-            self._backoff(delivery, error)
-        else:
-            with session_scope(self.engine) as session:
-                mark_sent(session, delivery.id, self.clock())
+            return self._backoff(delivery, error)
+        sent_at = self.clock()
+        return lambda session: mark_sent(session, delivery.id, sent_at)
 
-    def _retry_after(self, delivery: Delivery, error: RetryAfter) -> None:
-        seconds = (
-            error.retry_after.total_seconds()
-            if isinstance(error.retry_after, timedelta)
-            else error.retry_after
-        )
+    def _blocked(self, session: Session, delivery: Delivery, reason: str) -> None:
+        pause_subscriber(session, delivery.chat_id, reason)
+        mark_failed(session, delivery.id, reason)
+
+    def _migrated(self, session: Session, delivery: Delivery, new_chat_id: int) -> None:
+        move_chat(session, delivery.chat_id, new_chat_id)
+        mark_retry(session, delivery.id, self.clock(), "group migrated", attempt=False)
+
+    def _retry_after(self, delivery: Delivery, error: RetryAfter) -> Callable[[Session], None]:
+        """Pause all sending as Telegram asks; the delivery waits as long, without losing an attempt."""
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         self._paused_until = asyncio.get_running_loop().time() + seconds
-        with session_scope(self.engine) as session:
-            mark_retry(
-                session, delivery.id, self.clock() + timedelta(seconds=seconds), str(error), attempt=False
-            )
         log.warning("Telegram asks to wait %s s", seconds)
+        later = self.clock() + timedelta(seconds=seconds)
+        return lambda session: mark_retry(session, delivery.id, later, str(error), attempt=False)
 
-    def _backoff(self, delivery: Delivery, error: TelegramError) -> None:
+    def _backoff(self, delivery: Delivery, error: TelegramError) -> Callable[[Session], None]:
         attempts = delivery.attempts + 1
-        with session_scope(self.engine) as session:
-            if attempts >= self.policy.max_attempts:
-                mark_failed(session, delivery.id, f"gave up after {attempts} attempts: {error}")
-                log.warning("delivery %s to %s failed for good: %s", delivery.id, delivery.chat_id, error)
-                return
-            later = self.clock() + self.policy.backoff * 2 ** (attempts - 1)
-            mark_retry(session, delivery.id, later, str(error))
+        if attempts >= self.policy.max_attempts:
+            log.warning("delivery %s to %s failed for good: %s", delivery.id, delivery.chat_id, error)
+            reason = f"gave up after {attempts} attempts: {error}"
+            return lambda session: mark_failed(session, delivery.id, reason)
         log.info("delivery %s to %s will be retried: %s", delivery.id, delivery.chat_id, error)
+        later = self.clock() + self.policy.backoff * 2 ** (attempts - 1)
+        return lambda session: mark_retry(session, delivery.id, later, str(error))

@@ -85,3 +85,10 @@ def resolve_platform(session: Session, query: str, *, include_retired: bool = Tr
     if not exact and len(found) == 1:  # one close spelling, such as a typo
         return found[0]
     raise PlatformLookupError(query[:MAX_QUERY_CHARS], found[:5], ambiguous=len(exact) > 1)
+
+
+def platforms_matching(session: Session, query: str | None, limit: int = 50) -> list[Platform]:
+    """The platforms matching ``query``, or every active platform (by slug) when there is none."""
+    return (
+        find_platforms(session, query, limit=limit) if query else _platforms(session, include_retired=False)
+    )

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from analysis.diff import DiffStats, build_diff
 from storage.models import Document, Platform, Version
-from storage.search import find_platforms
+from storage.search import platforms_matching
 from storage.timeline import Change, timeline
 
 
@@ -33,14 +33,7 @@ class TimelineEntry:
 
 def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platform, list[DocumentHistory]]]:
     """Active platforms (or those matching ``query``) with their documents' histories."""
-    if query:
-        platforms = find_platforms(session, query, limit=50)
-    else:
-        platforms = list(
-            session.exec(
-                select(Platform).where(col(Platform.retired_at).is_(None)).order_by(col(Platform.slug))
-            )
-        )
+    platforms = platforms_matching(session, query)
     return [(platform, histories(session, platform)) for platform in platforms]
 
 
