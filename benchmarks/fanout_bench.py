@@ -26,11 +26,9 @@ from telegram import Bot
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.alerts import AlertPipeline
-from bot.conversation import BotServices
 from bot.links import Links
 from bot.reports import ReportService
 from bot.sender import TELEGRAM_RATE, Sender, SenderPolicy
-from bot.telegram_app import build_application
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Delivery, Platform, Subscriber, Subscription, utcnow
@@ -100,9 +98,8 @@ async def fan_out(engine, base_url: str) -> tuple[float, float]:
     started = time.perf_counter()
     await AlertPipeline(engine, reports, LINKS, clock=lambda: NEW_AT + timedelta(hours=1)).sweep()
     enqueued = time.perf_counter() - started
-    application = build_application(TOKEN, base_url, BotServices(engine, reports, LINKS, frozenset()))
-    async with application:
-        sender = Sender(engine, application.bot, LINKS, SenderPolicy(idle_poll=0.05))
+    async with Bot(TOKEN, base_url=base_url) as bot:  # as `run` does: the sender's own bot, no other limiter
+        sender = Sender(engine, bot, LINKS, SenderPolicy(idle_poll=0.05))
         task = asyncio.create_task(sender.run())
         started = time.perf_counter()
         while True:

@@ -39,7 +39,8 @@ from storage.outbox import (
 log = logging.getLogger(__name__)
 
 TELEGRAM_RATE = 28.0  # messages per second overall: under Telegram's 30, with room for replies to commands
-PRIVATE_CHAT_INTERVAL = 1.0  # seconds between two messages to one person (groups: PTB's AIORateLimiter)
+PRIVATE_CHAT_INTERVAL = 1.0  # seconds between two messages to one person
+GROUP_INTERVAL = 3.1  # seconds between two messages to one group: under 20 a minute
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ class _AlertView:
 
 
 class Sender:
-    """Sends what the outbox holds; ``run`` until ``stop``, which lets the messages in flight finish."""
+    """Sends what the outbox holds; ``run`` until ``stop``, which lets the messages in flight finish.
+
+    ``bot`` should have no rate limiter of its own (a plain ``telegram.Bot``): the sender paces every
+    message and handles 429 answers itself, which a second limiter retrying on its own would upset.
+    """
 
     def __init__(
         self,
@@ -103,6 +108,11 @@ class Sender:
             if queue:
                 with session_scope(self.engine) as session:
                     release_claimed(session, [delivery.id for delivery in queue])
+            self._forget_idle_chats()
+
+    def _forget_idle_chats(self) -> None:
+        """Drop the pace of chats that could be written to now: they carry no state worth keeping."""
+        self._per_chat = {chat: pace for chat, pace in self._per_chat.items() if not pace.has_capacity()}
 
     async def stop(self) -> None:
         """Stop taking deliveries; those in flight finish, the claimed rest go back to pending."""
@@ -147,14 +157,20 @@ class Sender:
         return text, buttons
 
     async def _pace(self, chat_id: int) -> None:
-        """Wait for a retry-after pause, the overall rate and (for a person) the chat's own pace."""
-        delay = self._paused_until - asyncio.get_running_loop().time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await self._overall.acquire()
-        if chat_id > 0:  # last, so that nothing else delays the message once the chat's turn has come
-            limiter = self._per_chat.setdefault(chat_id, AsyncLimiter(1, PRIVATE_CHAT_INTERVAL))
-            await limiter.acquire()
+        """Wait for the overall rate, any retry-after pause, then the chat's own pace.
+
+        After a pause every waiting message takes a new turn of the overall rate, so that they do not
+        all leave at once when it ends.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._overall.acquire()
+            pause = self._paused_until - loop.time()
+            if pause <= 0:
+                break
+            await asyncio.sleep(pause)
+        interval = PRIVATE_CHAT_INTERVAL if chat_id > 0 else GROUP_INTERVAL
+        await self._per_chat.setdefault(chat_id, AsyncLimiter(1, interval)).acquire()
 
     async def _deliver(self, delivery: Delivery, language: str) -> None:
         text, markup = self._message(delivery, language)

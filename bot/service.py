@@ -9,6 +9,7 @@ import uvicorn
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
+from telegram import Bot
 from telegram.ext import Application
 
 from bot.alerts import AlertPipeline
@@ -20,7 +21,7 @@ from bot.schedule import CheckScheduler, start_scheduler, tick_seconds
 from bot.sender import Sender, SenderPolicy
 from bot.settings import Settings
 from bot.telegram_app import build_application, start_bot, stop_bot
-from scraping.check import Checker, CheckResult, active_targets
+from scraping.check import Checker, CheckResult, Target, active_targets
 from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
 from storage.models import utcnow
@@ -84,16 +85,28 @@ async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
 
 
 def make_check_runner(
-    engine: Engine, settings: Settings, after: Callable[[], Awaitable[object]] | None = None
+    engine: Engine,
+    settings: Settings,
+    after: Callable[[], Awaitable[object]] | None = None,
+    fetcher: Fetcher | None = None,
 ) -> CheckRunner:
-    """Check some platforms' documents (all when None) now, as /check asks; then ``after``."""
+    """Check some platforms' documents (all when None) now, as /check asks; then ``after``.
+
+    With ``fetcher`` the checks share its per-host limits (the scheduler's); else each call opens one.
+    """
+
+    async def check_with(current: Fetcher, targets: list[Target]) -> list[CheckResult]:
+        checker = Checker(engine, current, settings.CONFIRM_DELAY.total_seconds())
+        return [result async for result in checker.check_all(targets)]
 
     async def run_checks(platform_ids: Sequence[int] | None) -> list[CheckResult]:
         with Session(engine) as session:
             targets = active_targets(session, platform_ids)
-        async with open_fetcher(settings) as fetcher:
-            checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
-            results = [result async for result in checker.check_all(targets)]
+        if fetcher is not None:
+            results = await check_with(fetcher, targets)
+        else:
+            async with open_fetcher(settings) as opened:
+                results = await check_with(opened, targets)
         if after is not None:
             await after()
         return results
@@ -112,7 +125,6 @@ async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIte
         settings.TELEGRAM_BOT_TOKEN.get_secret_value(),
         settings.TELEGRAM_API_BASE_URL,
         bot_services,
-        overall_rate=settings.TELEGRAM_RATE,
     )
     await start_bot(application)
     log.info("the Telegram bot @%s is polling for updates", application.bot.username)
@@ -130,13 +142,15 @@ async def running_sender(
     if application is None:
         yield None
         return
-    sender = Sender(engine, application.bot, links, SenderPolicy(rate=settings.TELEGRAM_RATE))
-    task = asyncio.create_task(sender.run(), name="outbox sender")
-    try:
-        yield sender
-    finally:
-        await sender.stop()
-        await task
+    bot = Bot(settings.TELEGRAM_BOT_TOKEN.get_secret_value(), base_url=settings.TELEGRAM_API_BASE_URL)
+    async with bot:  # its own connection pool, and no rate limiter: the sender paces alerts itself
+        sender = Sender(engine, bot, links, SenderPolicy(rate=settings.TELEGRAM_RATE))
+        task = asyncio.create_task(sender.run(), name="outbox sender")
+        try:
+            yield sender
+        finally:
+            await sender.stop()
+            await task
 
 
 class Wiring:
@@ -166,17 +180,18 @@ async def serve(engine: Engine, settings: Settings) -> None:
     wiring = Wiring(
         AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER)
     )
-    bot_services = BotServices(
-        engine, reports, links, settings.ADMIN_CHAT_IDS, make_check_runner(engine, settings, wiring.follow_up)
-    )
 
     async def digest() -> None:
         if enqueue_digests(engine, links, utcnow()) and wiring.sender is not None:
             wiring.sender.wake.set()
 
+    def bot_services(fetcher: Fetcher) -> BotServices:
+        run_checks = make_check_runner(engine, settings, wiring.follow_up, fetcher)
+        return BotServices(engine, reports, links, settings.ADMIN_CHAT_IDS, run_checks)
+
     async with (
         open_fetcher(settings) as fetcher,
-        running_bot(settings, bot_services) as application,
+        running_bot(settings, bot_services(fetcher)) as application,
         running_sender(engine, settings, application, links) as sender,
     ):
         wiring.sender = sender

@@ -1,7 +1,6 @@
 """The Telegram bot: python-telegram-bot's Application with our commands, buttons and error handling."""
 
 import logging
-import math
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -156,15 +155,13 @@ COMMANDS = {
 }
 
 
-def build_application(
-    token: str, base_url: str, bot_services: BotServices, overall_rate: float = 30
-) -> Application:
+def build_application(token: str, base_url: str, bot_services: BotServices) -> Application:
     """The bot, talking to the Bot API server at ``base_url`` (Telegram's, a self-hosted one, or a test's).
 
-    PTB's rate limiter keeps every request within ``overall_rate`` per second and 20 per minute per
-    group, and retries after a 429; the outbox sender adds the pace of one message a second per person.
+    PTB's rate limiter keeps replies within 30 a second and 20 a minute per group, and retries after a
+    429. Alerts go through the outbox sender's own bot, paced at TELEGRAM_RATE.
     """
-    limiter = AIORateLimiter(overall_max_rate=max(30, math.ceil(overall_rate)), max_retries=3)
+    limiter = AIORateLimiter(max_retries=3)
     application = ApplicationBuilder().token(token).base_url(base_url).rate_limiter(limiter).build()
     application.bot_data[SERVICES] = bot_services
     for name, handler in COMMANDS.items():

@@ -10,14 +10,13 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
+from telegram import Bot
 
 from bot.alerts import AlertPipeline
-from bot.conversation import BotServices
 from bot.digest import enqueue_digests
 from bot.links import Links
 from bot.reports import ReportService
 from bot.sender import Sender, SenderPolicy
-from bot.telegram_app import build_application, start_bot, stop_bot
 from scraping.check import Checker, active_targets
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
@@ -55,16 +54,17 @@ def deliveries(engine) -> list[Delivery]:
         return list(session.exec(select(Delivery).order_by(Delivery.id)))
 
 
-async def drain(engine, application, policy: SenderPolicy = FAST, timeout: float = 20) -> None:
-    """Run the sender until nothing is pending or being sent."""
-    sender = Sender(engine, application.bot, LINKS, policy)
-    task = asyncio.create_task(sender.run())
-    deadline = asyncio.get_running_loop().time() + timeout
-    while any(d.status in ("pending", "sending") for d in deliveries(engine)):
-        assert asyncio.get_running_loop().time() < deadline, deliveries(engine)
-        await asyncio.sleep(0.05)
-    await sender.stop()
-    await task
+async def drain(engine, server: TelegramServer, policy: SenderPolicy = FAST, timeout: float = 20) -> None:
+    """Run the sender (with its own bot, as `run` does) until nothing is pending or being sent."""
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        sender = Sender(engine, bot, LINKS, policy)
+        task = asyncio.create_task(sender.run())
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(d.status in ("pending", "sending") for d in deliveries(engine)):
+            assert asyncio.get_running_loop().time() < deadline, deliveries(engine)
+            await asyncio.sleep(0.05)
+        await sender.stop()
+        await task
 
 
 async def test_each_follower_gets_one_alert_in_their_language_others_none(bot, telegram, platforms):
@@ -73,7 +73,7 @@ async def test_each_follower_gets_one_alert_in_their_language_others_none(bot, t
     subscribe(platforms, 503, ["nio"], "en")
     assert await pipeline(platforms).sweep() == 2
     assert await pipeline(platforms).sweep() == 0  # a change is alerted once
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     (english,) = telegram.to_chat(501)
     (chinese,) = telegram.to_chat(502)
     assert telegram.to_chat(503) == []
@@ -98,7 +98,7 @@ async def test_the_severity_filter_and_the_digest_choice_hold_back_instant_alert
     subscribe(platforms, 602, ["zeekr"], min_severity="moderate")  # the seed change is minor
     subscribe(platforms, 603, ["zeekr"], digest=True)
     await pipeline(platforms).sweep()
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     assert len(telegram.to_chat(601)) == 1
     assert telegram.to_chat(602) == [] and telegram.to_chat(603) == []
 
@@ -128,7 +128,7 @@ async def test_weekly_digest_lists_the_weeks_changes_once(bot, telegram, platfor
     monday = SOON_AFTER + timedelta(days=3)
     assert enqueue_digests(platforms, LINKS, monday) == 1
     assert enqueue_digests(platforms, LINKS, monday + timedelta(hours=1)) == 0  # a second run sends nothing
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     (digest,) = telegram.to_chat(701)
     assert digest.text.splitlines() == [
         "📰 本周政策变化(共 1 项)",
@@ -145,7 +145,7 @@ async def test_a_blocked_user_is_paused_and_back_when_they_talk_again(bot, teleg
     subscribe(platforms, 802, ["zeekr"])
     telegram.blocked.add(801)
     await pipeline(platforms).sweep()
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     by_chat = {d.chat_id: d for d in deliveries(platforms)}
     assert by_chat[801].status == "failed" and by_chat[801].error.startswith("blocked")
     assert by_chat[802].status == "sent"
@@ -163,7 +163,7 @@ async def test_a_migrated_group_moves_to_its_new_id(bot, telegram, platforms):
     subscribe(platforms, -901, ["zeekr"])
     telegram.migrated[-901] = -100901
     await pipeline(platforms).sweep()
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     assert len(telegram.to_chat(-100901)) == 1
     with Session(platforms) as session:
         assert session.exec(select(Subscriber.chat_id)).all() == [-100901]
@@ -176,7 +176,7 @@ async def test_a_429_storm_is_waited_out_and_nothing_is_lost_or_doubled(bot, tel
         BotApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1}) for _ in range(6)
     )
     await pipeline(platforms).sweep()
-    await drain(platforms, bot, timeout=60)
+    await drain(platforms, telegram, timeout=60)
     assert sorted(s.chat_id for s in telegram.sent) == list(range(1001, 1021))
     assert [e[1] for e in telegram.errors].count(429) == 6
     assert {d.status for d in deliveries(platforms)} == {"sent"}
@@ -188,7 +188,7 @@ async def test_refusals_are_recorded_and_network_errors_retried_then_given_up(bo
     telegram.missing.add(1101)
     telegram.scripted.extend(BotApiError(502, "Bad Gateway") for _ in range(2))  # 1102: twice, then it works
     await pipeline(platforms).sweep()
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     by_chat = {d.chat_id: d for d in deliveries(platforms)}
     assert (by_chat[1101].status, by_chat[1101].error) == ("failed", "Chat not found")
     assert (by_chat[1102].status, by_chat[1102].attempts) == ("sent", 3)
@@ -196,7 +196,9 @@ async def test_refusals_are_recorded_and_network_errors_retried_then_given_up(bo
     subscribe(platforms, 1103, ["zeekr"])
     with session_scope(platforms) as session:
         session.add(Delivery(kind="admin", chat_id=1103, text="hello"))
-    await drain(platforms, bot, SenderPolicy(rate=200, backoff=timedelta(milliseconds=10), max_attempts=3))
+    await drain(
+        platforms, telegram, SenderPolicy(rate=200, backoff=timedelta(milliseconds=10), max_attempts=3)
+    )
     (given_up,) = [d for d in deliveries(platforms) if d.chat_id == 1103]
     assert given_up.status == "failed" and given_up.error.startswith("gave up after 3 attempts")
 
@@ -210,14 +212,7 @@ async def test_sending_stays_within_telegrams_limits(platforms):
         with session_scope(platforms) as session:
             session.add_all(Delivery(kind="admin", chat_id=2001, text=f"note {n}") for n in range(3))
         await pipeline(platforms).sweep()
-        application = build_application(
-            TOKEN, strict.base_url, BotServices(platforms, None, LINKS, frozenset())
-        )
-        await start_bot(application, poll_timeout=1)
-        try:
-            await drain(platforms, application, SenderPolicy(), timeout=60)
-        finally:
-            await stop_bot(application)
+        await drain(platforms, strict, SenderPolicy(), timeout=60)
         assert strict.errors == []
         assert len(strict.sent) == 64
         to_one = [s.at for s in strict.to_chat(2001)]
@@ -248,7 +243,7 @@ async def test_admins_hear_once_when_a_document_keeps_failing_and_once_when_it_r
         failing_page.serve("/nio", Page(OLD_PAGE))  # its first version: a baseline, no alert
         await checker.check(target)
         await alerts.sweep()
-    await drain(platforms, bot)
+    await drain(platforms, telegram)
     notices = telegram.to_chat(77)
     assert len(notices) == 2
     assert notices[0].text.startswith("⚠️ nio/privacy_policy failed 3 checks in a row:\n• HTTP 503")
