@@ -30,5 +30,5 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     _installed[:] = [handler]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler"):
+    for noisy in ("httpx", "alembic", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
