@@ -5,6 +5,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from analysis.report import ChangeReport
+from bot.conversation import plain_name, platform_name
 from bot.keyboards import REPORT, UNFOLLOW, button
 from bot.links import Links
 from bot.telegram_text import SEVERITY_WORDS, fit_blocks, link, report_blocks, report_ending
@@ -13,8 +14,22 @@ from storage.models import Alert, Document, Platform, Version
 from web.i18n import kind_namer
 
 
-def _name(platform: Platform, language: str) -> str:
-    return escape(platform.name_zh if language == "zh" else platform.name_en)
+def change_text(
+    head: list[str],
+    platform: Platform,
+    document: Document,
+    old_id: int,
+    new_id: int,
+    report: ChangeReport,
+    language: str,
+    links: Links,
+) -> str:
+    """``head`` lines, the diff link (when it cannot be a button), then the report trimmed to fit."""
+    if not links.buttons_allowed:
+        diff_url = links.diff(platform.slug, document.kind, old_id, new_id)
+        head = [*head, say(language, "diff_link", url=escape(diff_url))]
+    ending = report_ending(links.report(platform.slug, document.kind, old_id, new_id), language)
+    return fit_blocks(["\n".join(head), *report_blocks(report, language)], ending)
 
 
 def alert_message(
@@ -28,21 +43,11 @@ def alert_message(
 ) -> str:
     """Platform and document, severity and headline, stated dates, assessment and main changes, the link."""
     kind = escape(kind_namer(language)(document.kind))
-    head = [say(language, "alert_title", name=_name(platform, language), kind=kind)]
+    head = [say(language, "alert_title", name=platform_name(platform, language), kind=kind)]
     if new.stated_update_date or new.stated_effective_date:
-        head.append(
-            say(
-                language,
-                "alert_dates",
-                updated=new.stated_update_date or "-",
-                effective=new.stated_effective_date or "-",
-            )
-        )
-    diff_url = links.diff(platform.slug, document.kind, old.id, new.id)
-    if not links.buttons_allowed:
-        head.append(say(language, "diff_link", url=escape(diff_url)))
-    ending = report_ending(links.report(platform.slug, document.kind, old.id, new.id), language)
-    return fit_blocks(["\n".join(head), *report_blocks(report, language)], ending)
+        updated, effective = new.stated_update_date or "-", new.stated_effective_date or "-"
+        head.append(say(language, "alert_dates", updated=updated, effective=effective))
+    return change_text(head, platform, document, old.id, new.id, report, language, links)
 
 
 def alert_buttons(
@@ -64,8 +69,7 @@ def digest_message(entries: list[tuple[Alert, Platform, Document]], language: st
     lines = []
     for alert, platform, document in entries:
         url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
-        name = platform.name_zh if language == "zh" else platform.name_en
-        label = link(url, f"{name} · {kind_name(document.kind)}")
+        label = link(url, f"{plain_name(platform, language)} · {kind_name(document.kind)}")
         lines.append(f"• {label} [{SEVERITY_WORDS[language][alert.severity]}] {escape(alert.headline)}")
     return fit_blocks([say(language, "digest_title", count=len(entries)), *lines], "\n…", separator="\n")
 

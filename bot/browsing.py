@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from analysis.dates import DateInputError, parse_version_ref
+from bot.alert_text import change_text
 from bot.conversation import (
     BotServices,
     argument_text,
@@ -17,7 +18,7 @@ from bot.conversation import (
     reply,
     services,
 )
-from bot.telegram_text import fit_blocks, link, report_blocks, report_ending
+from bot.telegram_text import fit_blocks, link
 from bot.texts import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Version
@@ -102,31 +103,23 @@ async def change_message(
     """The report of a change with its diff link: a View diff button when PUBLIC_URL allows one."""
     report = await bot_services.reports.report_for(old, new, language)
     links = bot_services.links
+    kind = escape(kind_namer(language)(document.kind))
+    head = [
+        say(language, "compare_title", name=platform_name(platform, language), kind=kind),
+        say(
+            language,
+            "compare_versions",
+            old=old.id,
+            new=new.id,
+            old_seen=f"{old.first_seen_at:{_DAY}}",
+            new_seen=f"{new.first_seen_at:{_DAY}}",
+        ),
+    ]
+    text = change_text(head, platform, document, old.id, new.id, report, language, links)
+    if not links.buttons_allowed:
+        return text, None
     diff_url = links.diff(platform.slug, document.kind, old.id, new.id)
-    head = "\n".join(
-        [
-            say(
-                language,
-                "compare_title",
-                name=platform_name(platform, language),
-                kind=escape(kind_namer(language)(document.kind)),
-            ),
-            say(
-                language,
-                "compare_versions",
-                old=old.id,
-                new=new.id,
-                old_seen=f"{old.first_seen_at:{_DAY}}",
-                new_seen=f"{new.first_seen_at:{_DAY}}",
-            ),
-        ]
-    )
-    more = report_ending(links.report(platform.slug, document.kind, old.id, new.id), language)
-    if links.buttons_allowed:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button_diff"), url=diff_url)]])
-        return fit_blocks([head, *report_blocks(report, language)], more), markup
-    tail = say(language, "diff_link", url=escape(diff_url))
-    return fit_blocks([head, tail, *report_blocks(report, language)], more), None
+    return text, InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button_diff"), url=diff_url)]])
 
 
 async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -82,9 +82,14 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
     )
 
 
+def plain_name(platform: Platform, language: str) -> str:
+    """The platform's name in the chat's language, as plain text (button labels)."""
+    return platform.name_zh if language == "zh" else platform.name_en
+
+
 def platform_name(platform: Platform, language: str) -> str:
     """The platform's name in the chat's language, escaped for HTML."""
-    return escape(platform.name_zh if language == "zh" else platform.name_en)
+    return escape(plain_name(platform, language))
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -11,6 +11,7 @@ from bot.conversation import (
     enter,
     lookup,
     may_manage,
+    plain_name,
     platform_name,
     refuse_long,
     replace,
@@ -81,15 +82,10 @@ async def follow_by_name(
         return
     intro = "several_match" if found.ambiguous else "did_you_mean"
     buttons = [
-        [button(say(language, "button_follow", name=_plain_name(p, language)), FOLLOW, p.id)]
+        [button(say(language, "button_follow", name=plain_name(p, language)), FOLLOW, p.id)]
         for p in found.candidates
     ]
     await reply(update, say(language, intro, query=escape(query)), keyboard(buttons))
-
-
-def _plain_name(platform: Platform, language: str) -> str:
-    """A name for a button label (plain text, not HTML)."""
-    return platform.name_zh if language == "zh" else platform.name_en
 
 
 def _set_following(
@@ -143,7 +139,7 @@ def _subscriptions(
     lines = [say(language, "list_title")]
     lines += [f"• {platform_name(p, language)} ({escape(p.slug)})" for p in platforms]
     buttons = [
-        [button(say(language, "button_unfollow", name=_plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
+        [button(say(language, "button_unfollow", name=plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
         for p in platforms
     ]
     return "\n".join(lines), keyboard(buttons)
@@ -169,7 +165,7 @@ def platforms_page(
     lines = [say(language, title, query=escape(query), page=page, pages=pages)]
     lines += [f"• {escape(p.name_zh)} / {escape(p.name_en)} ({escape(p.slug)})" for p in shown]
     follow_buttons = [
-        button(say(language, "button_follow", name=_plain_name(p, language)), FOLLOW, p.id) for p in shown
+        button(say(language, "button_follow", name=plain_name(p, language)), FOLLOW, p.id) for p in shown
     ]
     rows = [follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2)]
     navigation = []

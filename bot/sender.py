@@ -90,25 +90,29 @@ class Sender:
         self._paused_until = 0.0
 
     async def run(self) -> None:
-        with session_scope(self.engine) as session:
-            recovered = release_claimed(session)
+        recovered = await asyncio.to_thread(self._write, release_claimed)
         if recovered:
             log.info("%d deliveries claimed before a crash are sent again", recovered)
         while not self._stopping.is_set():
             self.wake.clear()  # before looking: a wake-up from now on is not missed
-            with session_scope(self.engine) as session:
-                batch = claim_due(session, self.clock(), self.policy.batch)
+            batch, languages = await asyncio.to_thread(self._claim)
             if not batch:
                 await self._idle()
                 continue
-            languages = self._languages(batch)
             queue = deque(batch)
             workers = min(self.policy.workers, len(batch))
             await asyncio.gather(*(self._work(queue, languages) for _ in range(workers)))
             if queue:
-                with session_scope(self.engine) as session:
-                    release_claimed(session, [delivery.id for delivery in queue])
+                left = [delivery.id for delivery in queue]
+                await asyncio.to_thread(self._write, partial(release_claimed, ids=left))
             self._forget_idle_chats()
+
+    def _claim(self) -> tuple[list[Delivery], dict[int, str]]:
+        """The next batch and its subscribers' languages (in a worker thread: the event loop never waits
+        on the database, which would bunch the sends that follow)."""
+        with session_scope(self.engine) as session:
+            batch = claim_due(session, self.clock(), self.policy.batch)
+        return batch, self._languages(batch) if batch else {}
 
     def _forget_idle_chats(self) -> None:
         """Drop the pace of chats that could be written to now: they carry no state worth keeping."""
@@ -176,12 +180,11 @@ class Sender:
         text, markup = self._message(delivery, language)
         await self._pace(delivery.chat_id)
         outcome = await self._send(delivery, text, markup)
-        # The database write runs off the event loop, so that it does not bunch the next sends together.
-        await asyncio.to_thread(self._write, outcome)
+        await asyncio.to_thread(self._write, outcome)  # off the event loop, as every database call here
 
-    def _write(self, outcome: Callable[[Session], None]) -> None:
+    def _write(self, outcome: Callable[[Session], object]) -> object:
         with session_scope(self.engine) as session:
-            outcome(session)
+            return outcome(session)
 
     async def _send(
         self, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None

@@ -1,4 +1,4 @@
-"""The wiring of `policywatch run`: the web app, the bot (with a token) and the checks in one process."""
+"""The wiring of `policywatch run`: web app, bot (with a token), scheduled checks, alerts and sender."""
 
 import asyncio
 import logging
