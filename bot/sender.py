@@ -39,8 +39,40 @@ from storage.outbox import (
 log = logging.getLogger(__name__)
 
 TELEGRAM_RATE = 28.0  # messages per second overall: under Telegram's 30, with room for replies to commands
-PRIVATE_CHAT_INTERVAL = 1.0  # seconds between two messages to one person
-GROUP_INTERVAL = 3.1  # seconds between two messages to one group: under 20 a minute
+PER_PERSON = (1, 1.0)  # at most 1 message a second to one person
+PER_GROUP = (19, 60.0)  # under 20 a minute to one group
+
+
+class SlidingWindow:
+    """At most ``limit`` events in any ``period`` seconds, each timed when it is let through.
+
+    Telegram counts messages per window. A leaky bucket (aiolimiter) spaces them evenly, but a pause of
+    the event loop can let two leave together; this count is the guarantee, taken as late as possible.
+    """
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self._times: deque[float] = deque()
+
+    def _forget_old(self, now: float) -> None:
+        while self._times and now - self._times[0] >= self.period:
+            self._times.popleft()
+
+    def is_idle(self, now: float) -> bool:
+        """Nothing in the current window: there is no state worth keeping."""
+        self._forget_old(now)
+        return not self._times
+
+    async def wait_turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            self._forget_old(now)
+            if len(self._times) < self.limit:
+                self._times.append(now)
+                return
+            await asyncio.sleep(self._times[0] + self.period - now)
 
 
 @dataclass(frozen=True)
@@ -84,8 +116,9 @@ class Sender:
         self.clock = clock
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._overall = AsyncLimiter(1, 1 / policy.rate)  # evenly spaced, no bursts
-        self._per_chat: dict[int, AsyncLimiter] = {}
+        self._spacing = AsyncLimiter(1, 1 / policy.rate)  # evenly spaced, no bursts
+        self._overall = SlidingWindow(max(1, int(policy.rate)), 1.0)
+        self._per_chat: dict[int, SlidingWindow] = {}
         self._alerts: dict[int, _AlertView] = {}
         self._paused_until = 0.0
 
@@ -116,7 +149,8 @@ class Sender:
 
     def _forget_idle_chats(self) -> None:
         """Drop the pace of chats that could be written to now: they carry no state worth keeping."""
-        self._per_chat = {chat: pace for chat, pace in self._per_chat.items() if not pace.has_capacity()}
+        now = asyncio.get_running_loop().time()
+        self._per_chat = {chat: window for chat, window in self._per_chat.items() if not window.is_idle(now)}
 
     async def stop(self) -> None:
         """Stop taking deliveries; those in flight finish, the claimed rest go back to pending."""
@@ -161,20 +195,21 @@ class Sender:
         return text, buttons
 
     async def _pace(self, chat_id: int) -> None:
-        """Wait for the overall rate, any retry-after pause, then the chat's own pace.
+        """Wait for the overall pace, any retry-after pause, the overall window, then the chat's window.
 
-        After a pause every waiting message takes a new turn of the overall rate, so that they do not
-        all leave at once when it ends.
+        After a pause every waiting message takes a new turn of the pace, so that they do not all leave
+        at once when it ends.
         """
         loop = asyncio.get_running_loop()
         while True:
-            await self._overall.acquire()
+            await self._spacing.acquire()
             pause = self._paused_until - loop.time()
             if pause <= 0:
                 break
             await asyncio.sleep(pause)
-        interval = PRIVATE_CHAT_INTERVAL if chat_id > 0 else GROUP_INTERVAL
-        await self._per_chat.setdefault(chat_id, AsyncLimiter(1, interval)).acquire()
+        await self._overall.wait_turn()
+        limit, period = PER_PERSON if chat_id > 0 else PER_GROUP  # last: timed right before the send
+        await self._per_chat.setdefault(chat_id, SlidingWindow(limit, period)).wait_turn()
 
     async def _deliver(self, delivery: Delivery, language: str) -> None:
         text, markup = self._message(delivery, language)
