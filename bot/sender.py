@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_RATE = 28.0  # messages per second overall: under Telegram's 30, with room for replies to commands
 PER_PERSON = (1, 1.0)  # at most 1 message a second to one person
-PER_GROUP = (19, 60.0)  # under 20 a minute to one group
+PER_GROUP = (1, 3.2)  # one message every 3.2 s to a group: under 20 a minute, and under 1 a second
 
 
 class SlidingWindow:
