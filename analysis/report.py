@@ -186,7 +186,7 @@ _FALLBACK_TEXT = {
         "none": "无",
     },
     "en": {
-        "headline": "{count} changes ({severity})",
+        "headline": "Changed paragraphs: {count} ({severity})",
         "assessment": "Automatic report (no AI): {added} paragraphs added, {deleted} deleted, "
         "{modified} modified. Sections touched: {sections}.",
         "added": "Added: \u201c{inserted}\u201d",

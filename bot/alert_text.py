@@ -14,6 +14,11 @@ from storage.models import Alert, Document, Platform, Version
 from web.i18n import kind_namer
 
 
+def in_language(texts: dict[str, str], language: str) -> str:
+    """The text in ``language``, else in the language it was written in (a follower who came later)."""
+    return texts.get(language) or next(iter(texts.values()))
+
+
 def change_text(
     head: list[str],
     platform: Platform,
@@ -70,7 +75,8 @@ def digest_message(entries: list[tuple[Alert, Platform, Document]], language: st
     for alert, platform, document in entries:
         url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
         label = link(url, f"{plain_name(platform, language)} · {kind_name(document.kind)}")
-        lines.append(f"• {label} [{SEVERITY_WORDS[language][alert.severity]}] {escape(alert.headline)}")
+        headline = escape(in_language(alert.headlines, language))
+        lines.append(f"• {label} [{SEVERITY_WORDS[language][alert.severity]}] {headline}")
     return fit_blocks([say(language, "digest_title", count=len(entries)), *lines], "\n…", separator="\n")
 
 

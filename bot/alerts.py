@@ -85,7 +85,7 @@ class AlertPipeline:
                     from_version_id=change.old.id,
                     to_version_id=change.new.id,
                     severity=main.severity.value,
-                    headline=main.headline,
+                    headlines={language: report.headline for language, report in reports.items()},
                     messages=messages,
                     created_at=self.clock(),
                 )

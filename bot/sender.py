@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.alert_text import alert_buttons
+from bot.alert_text import alert_buttons, in_language
 from bot.conversation import NO_PREVIEW
 from bot.links import Links
 from storage.db import session_scope
@@ -186,8 +186,7 @@ class Sender:
         if delivery.alert_id is None:
             return delivery.text or "", None
         view = self._alert_view(delivery.alert_id)
-        messages = view.alert.messages
-        text = messages.get(language) or next(iter(messages.values()))
+        text = in_language(view.alert.messages, language)
         alert = view.alert
         buttons = alert_buttons(
             view.platform, view.document, alert.from_version_id, alert.to_version_id, language, self.links

@@ -175,7 +175,7 @@ class Alert(SQLModel, table=True):
     from_version_id: int = Field(foreign_key="versions.id")
     to_version_id: int = Field(foreign_key="versions.id")
     severity: str = Field(max_length=16)
-    headline: str = Field(sa_column=Column(Text, nullable=False))  # in the document's language, for digests
+    headlines: dict = Field(sa_column=Column(JSON, nullable=False))  # language -> the report's headline
     messages: dict = Field(sa_column=Column(JSON, nullable=False))  # language -> Telegram HTML
     created_at: datetime = Field(default_factory=utcnow, index=True)
 

@@ -124,9 +124,10 @@ async def test_settings_buttons_store_the_choice(bot, telegram, platforms):
 async def test_weekly_digest_lists_the_weeks_changes_once(bot, telegram, platforms):
     subscribe(platforms, 701, ["zeekr", "xiaohongshu"], "zh", digest=True)
     subscribe(platforms, 702, ["nio"], digest=True)  # nothing changed there: no message
+    subscribe(platforms, 703, ["zeekr"], "en", digest=True)
     await pipeline(platforms).sweep()
     monday = SOON_AFTER + timedelta(days=3)
-    assert enqueue_digests(platforms, LINKS, monday) == 1
+    assert enqueue_digests(platforms, LINKS, monday) == 2
     assert enqueue_digests(platforms, LINKS, monday + timedelta(hours=1)) == 0  # a second run sends nothing
     await drain(platforms, telegram)
     (digest,) = telegram.to_chat(701)
@@ -136,6 +137,11 @@ async def test_weekly_digest_lists_the_weeks_changes_once(bot, telegram, platfor
     ]
     assert 'href="https://pw.example/p/zeekr/privacy_policy/diff/1..2"' in digest.html
     assert telegram.to_chat(702) == []
+    (english,) = telegram.to_chat(703)
+    assert english.text.splitlines() == [
+        "📰 This week's policy changes (1)",
+        "• ZEEKR · Privacy policy [minor] Changed paragraphs: 1 (minor)",
+    ]
     next_week = monday + timedelta(days=7)
     assert enqueue_digests(platforms, LINKS, next_week) == 0  # last week's change is not repeated
 

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("from_version_id", sa.Integer(), nullable=False),
         sa.Column("to_version_id", sa.Integer(), nullable=False),
         sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("headline", sa.Text(), nullable=False),
+        sa.Column("headlines", sa.JSON(), nullable=False),
         sa.Column("messages", sa.JSON(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["check_id"], ["checks.id"], name=op.f("fk_alerts_check_id_checks")),
