@@ -19,7 +19,8 @@ from bot.links import Links
 from bot.reports import ReportService
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
 from storage.db import session_scope
-from storage.models import Alert, Check, Delivery, Document, Platform, utcnow
+from storage.models import Alert, Delivery, Document, Platform, utcnow
+from storage.stats import recent_errors
 from storage.subscribers import get_subscriber
 
 log = logging.getLogger(__name__)
@@ -152,10 +153,5 @@ class AlertPipeline:
 
     def _recent_reasons(self, session: Session, document: Document) -> list[str]:
         """The distinct reasons of the document's failing streak, newest first."""
-        errors = session.exec(
-            select(Check.error)
-            .where(Check.document_id == document.id)
-            .order_by(col(Check.id).desc())
-            .limit(document.consecutive_failures)
-        ).all()
+        errors = recent_errors(session, document.id, document.consecutive_failures)
         return list(dict.fromkeys(error for error in errors if error))

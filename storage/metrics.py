@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Alert, Check, Delivery, Report, Version
 from storage.outbox import oldest_pending_at, outbox_counts
+from storage.stats import count_rows, last_check_at
 
 FETCH_BUCKETS_MS = (100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 
@@ -58,18 +59,16 @@ def read_figures(session: Session) -> Figures:
     buckets, count, total = _fetch_histogram(session)
     return Figures(
         checks_by_outcome=checks,
-        versions=session.exec(select(func.count()).select_from(Version)).one(),
-        alerts=session.exec(select(func.count()).select_from(Alert)).one(),
+        versions=count_rows(session, Version),
+        alerts=count_rows(session, Alert),
         deliveries_by_status=outbox_counts(session),
         deliveries_by_kind_status={(kind, status): n for kind, status, n in by_kind.all()},
         oldest_pending_at=oldest_pending_at(session),
         llm_calls=dict(models),
         llm_tokens={"prompt": int(prompt), "completion": int(completion)},
-        llm_failures=session.exec(
-            select(func.count()).select_from(Report).where(col(Report.failure).is_not(None))
-        ).one(),
+        llm_failures=count_rows(session, Report, col(Report.failure).is_not(None)),
         fetch_buckets=buckets,
         fetch_count=count,
         fetch_sum_ms=total,
-        last_check_at=session.exec(select(func.max(Check.checked_at))).one(),
+        last_check_at=last_check_at(session),
     )

@@ -30,8 +30,13 @@ class Overview:
     failing: list[Failing]
 
 
-def _count(session: Session, model: type, *conditions: object) -> int:
+def count_rows(session: Session, model: type, *conditions: object) -> int:
     return session.exec(select(func.count()).select_from(model).where(*conditions)).one()
+
+
+def last_check_at(session: Session) -> datetime | None:
+    """When any document was last checked."""
+    return session.exec(select(func.max(Check.checked_at))).one()
 
 
 def failing_documents(session: Session) -> list[Failing]:
@@ -43,24 +48,30 @@ def failing_documents(session: Session) -> list[Failing]:
         .order_by(col(Document.consecutive_failures).desc(), col(Platform.slug))
     ).all()
     return [
-        Failing(slug, document.kind, document.consecutive_failures, last_error(session, document.id))
+        Failing(slug, document.kind, document.consecutive_failures, recent_errors(session, document.id)[0])
         for slug, document in rows
     ]
 
 
-def last_error(session: Session, document_id: int) -> str | None:
-    return session.exec(
-        select(Check.error).where(Check.document_id == document_id).order_by(col(Check.id).desc()).limit(1)
-    ).first()
+def recent_errors(session: Session, document_id: int, count: int = 1) -> list[str | None]:
+    """The errors of the document's last ``count`` checks, newest first (None for a good check)."""
+    return list(
+        session.exec(
+            select(Check.error)
+            .where(Check.document_id == document_id)
+            .order_by(col(Check.id).desc())
+            .limit(count)
+        )
+    )
 
 
 def overview(session: Session) -> Overview:
     return Overview(
-        platforms=_count(session, Platform, col(Platform.retired_at).is_(None)),
-        documents=_count(session, Document, col(Document.retired_at).is_(None)),
-        versions=_count(session, Version),
-        active_subscribers=_count(session, Subscriber, col(Subscriber.is_active)),
-        subscriptions=_count(session, Subscription),
-        last_check_at=session.exec(select(func.max(Check.checked_at))).one(),
+        platforms=count_rows(session, Platform, col(Platform.retired_at).is_(None)),
+        documents=count_rows(session, Document, col(Document.retired_at).is_(None)),
+        versions=count_rows(session, Version),
+        active_subscribers=count_rows(session, Subscriber, col(Subscriber.is_active)),
+        subscriptions=count_rows(session, Subscription),
+        last_check_at=last_check_at(session),
         failing=failing_documents(session),
     )

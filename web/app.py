@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,7 +15,8 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
-from storage.models import Check, Version, utcnow
+from storage.models import Version, utcnow
+from storage.stats import last_check_at
 from web import feeds, pages
 from web.i18n import kind_namer, pick_language, translator
 from web.metrics import metrics
@@ -55,10 +56,10 @@ async def healthz(request: Request) -> Response:
     """Database reachability and the age of the last check, for load balancers and Docker."""
     try:
         with Session(request.app.state.engine) as session:
-            last_check_at = session.exec(select(func.max(Check.checked_at))).one()
+            checked_at = last_check_at(session)
     except Exception as error:  # any database failure means unhealthy
         return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
-    age = round((utcnow() - last_check_at).total_seconds()) if last_check_at else None
+    age = round((utcnow() - checked_at).total_seconds()) if checked_at else None
     return JSONResponse({"status": "ok", "database": "ok", "last_check_age_seconds": age})
 
 
