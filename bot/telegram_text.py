@@ -2,25 +2,26 @@
 
 from html import escape
 
-from analysis.report import ChangeReport
+from analysis.report import ChangeReport, Severity
+from bot.texts import say
+from web.i18n import LANGUAGES, MESSAGES
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text, entities included as rendered text
+# The same words as the web pages' report block.
 SEVERITY_WORDS = {
-    "zh": {"none": "无实质变化", "minor": "轻微", "moderate": "中等", "major": "重大"},
-    "en": {"none": "none", "minor": "minor", "moderate": "moderate", "major": "major"},
+    language: {severity.value: MESSAGES[f"severity_{severity.value}"][language] for severity in Severity}
+    for language in LANGUAGES
 }
 _WORDS = {
     "zh": {
-        "automatic": "自动分析(未使用 AI)",
+        "automatic": MESSAGES["report_automatic"]["zh"],
         "changes": "详细变更",
-        "conclusion": "结论",
-        "more": "完整报告",
+        "conclusion": MESSAGES["conclusion"]["zh"],
     },
     "en": {
-        "automatic": "Automatic analysis (no AI)",
+        "automatic": MESSAGES["report_automatic"]["en"],
         "changes": "Changes",
-        "conclusion": "Conclusion",
-        "more": "Full report",
+        "conclusion": MESSAGES["conclusion"]["en"],
     },
 }
 
@@ -71,7 +72,7 @@ def link(url: str, label: str) -> str:
 
 def report_ending(full_report_url: str, language: str) -> str:
     """What ends a trimmed report: a link to the whole of it."""
-    return f"\n\n… {link(full_report_url, _WORDS[language]['more'])}"
+    return f"\n\n… {link(full_report_url, say(language, 'button_report'))}"
 
 
 def report_message(
