@@ -6,8 +6,11 @@ FROM ${PYTHON_IMAGE} AS build
 ARG WITH_BROWSER=false
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY alerts alerts
 COPY analysis analysis
+COPY app app
 COPY bot bot
+COPY i18n i18n
 COPY scraping scraping
 COPY storage storage
 COPY web web

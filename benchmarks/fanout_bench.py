@@ -26,10 +26,10 @@ from telegram import Bot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.alerts import AlertPipeline
-from bot.links import Links
-from bot.reports import ReportService
-from bot.sender import TELEGRAM_RATE, Sender, SenderPolicy
+from alerts.links import Links
+from alerts.pipeline import AlertPipeline
+from alerts.reports import ReportService
+from alerts.sender import TELEGRAM_RATE, Sender, SenderPolicy
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Delivery, Platform, Subscriber, Subscription, utcnow

@@ -1,1 +1,1 @@
-"""The Telegram bot, alert delivery and the wiring that runs everything in one process."""
+"""The Telegram conversation: commands, buttons and the rules of groups."""

@@ -5,9 +5,9 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from alerts.telegram_html import fit_blocks
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
-from bot.telegram_text import fit_blocks
-from bot.texts import say
+from i18n.texts import say
 from scraping.check import CheckResult
 from storage.db import session_scope
 from storage.models import CheckOutcome, Platform

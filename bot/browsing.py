@@ -6,20 +6,19 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from alerts.telegram_html import fit_blocks, link, platform_name
+from alerts.text import change_text
 from analysis.dates import DateInputError, parse_version_ref
-from bot.alert_text import change_text
 from bot.conversation import (
     BotServices,
     argument_text,
     enter,
     lookup,
-    platform_name,
     refuse_long,
     reply,
     services,
 )
-from bot.telegram_text import fit_blocks, link
-from bot.texts import say
+from i18n.texts import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Version
 from storage.timeline import CompareError, timeline, versions_to_compare

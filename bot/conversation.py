@@ -2,17 +2,16 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from html import escape
 
 from sqlalchemy import Engine
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.links import Links
-from bot.reports import ReportService
-from bot.telegram_text import TELEGRAM_LIMIT, fit_blocks, utf16_length
-from bot.texts import language_of, say
+from alerts.links import Links
+from alerts.reports import ReportService
+from alerts.telegram_html import NO_PREVIEW, TELEGRAM_LIMIT, fit_blocks, utf16_length
+from i18n.texts import language_of, say
 from scraping.check import CheckResult
 from storage.db import session_scope
 from storage.models import Platform
@@ -21,7 +20,6 @@ from storage.subscribers import ensure_subscriber
 
 SERVICES = "policywatch"
 MAX_ARGUMENT_CHARS = 200  # platform names and dates are short; anything longer is a mistake or abuse
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 CheckRunner = Callable[[Sequence[int] | None], Awaitable[list[CheckResult]]]
 
@@ -80,16 +78,6 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
     await update.callback_query.edit_message_text(
         fit(text), parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
     )
-
-
-def plain_name(platform: Platform, language: str) -> str:
-    """The platform's name in the chat's language, as plain text (button labels)."""
-    return platform.name_zh if language == "zh" else platform.name_en
-
-
-def platform_name(platform: Platform, language: str) -> str:
-    """The platform's name in the chat's language, escaped for HTML."""
-    return escape(plain_name(platform, language))
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -6,20 +6,19 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from alerts.buttons import FOLLOW, PAGE, UNFOLLOW, button, keyboard
+from alerts.telegram_html import plain_name, platform_name
 from bot.conversation import (
     argument_text,
     enter,
     lookup,
     may_manage,
-    plain_name,
-    platform_name,
     refuse_long,
     replace,
     reply,
     services,
 )
-from bot.keyboards import FOLLOW, PAGE, UNFOLLOW, button, keyboard
-from bot.texts import say
+from i18n.texts import say
 from storage.db import session_scope
 from storage.models import Platform
 from storage.search import platforms_matching

@@ -3,11 +3,11 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from alerts.buttons import SETTING, button, keyboard
+from alerts.telegram_html import report_message
 from analysis.report import Severity
 from bot.conversation import enter, may_manage, reply, services
-from bot.keyboards import SETTING, button, keyboard
-from bot.telegram_text import report_message
-from bot.texts import say
+from i18n.texts import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Subscriber, Version
 from storage.subscribers import ensure_subscriber

@@ -15,10 +15,10 @@ from telegram.ext import (
     filters,
 )
 
+from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
 from bot import admin, browsing, following, preferences
 from bot.conversation import SERVICES, BotServices, enter, is_admin, reply
-from bot.keyboards import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
-from bot.texts import LANGUAGES, say
+from i18n.texts import LANGUAGES, say
 from storage.db import session_scope
 from storage.subscribers import choose_language, ensure_subscriber
 

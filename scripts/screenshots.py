@@ -16,9 +16,9 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.demo import prepare_demo
-from bot.service import make_report_service
-from bot.settings import Settings
+from app.demo import prepare_demo
+from app.service import make_report_service
+from app.settings import Settings
 from scraping.browser import CHROMIUM_ARGS
 from web.app import WebConfig, create_app
 

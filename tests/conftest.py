@@ -3,7 +3,7 @@
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +11,20 @@ import psycopg
 import pytest
 import yaml
 from sqlalchemy import Engine
+from telegram.ext import Application
 
-from bot.cli import main
-from storage.db import make_engine
+from alerts.links import Links
+from alerts.reports import ReportService
+from app.cli import main
+from bot.conversation import BotServices
+from bot.telegram_app import build_application, start_bot, stop_bot
+from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
-from tests.pages import OLD_PAGE
+from tests.pages import OLD_PAGE, SEED_NEW, SEED_OLD, seed_text
+from tests.people import ADMIN_ID
+from tests.seed import NEW_AT, OLD_AT, add_document
 from tests.servers import Page, PageServer
-from tests.telegram_server import TelegramServer
+from tests.telegram_server import TOKEN, TelegramServer
 
 DATABASES = [
     name.strip() for name in os.environ.get("POLICYWATCH_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -142,3 +149,42 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def platforms(engine):
+    """zeekr (the seed pair), 小红书 (one version) and NIO (nothing fetched yet)."""
+    with session_scope(engine) as session:
+        add_document(
+            session,
+            "zeekr",
+            "极氪",
+            "ZEEKR",
+            [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))],
+            aliases=["jike", "极氪汽车"],
+        )
+        add_document(
+            session,
+            "xiaohongshu",
+            "小红书",
+            "Xiaohongshu",
+            [(OLD_AT, "小红书隐私政策\n第一条")],
+            aliases=["xhs", "RedNote"],
+        )
+        add_document(session, "nio", "蔚来", "NIO", [])
+    return engine
+
+
+@pytest.fixture
+async def bot(telegram, platforms, request) -> AsyncIterator[Application]:
+    """The bot with the automatic report; PUBLIC_URL is public unless the test is marked ``local_url``."""
+    public_url = (
+        "http://127.0.0.1:8080" if request.node.get_closest_marker("local_url") else "https://pw.example"
+    )
+    services = BotServices(
+        platforms, ReportService(platforms, None, "unused"), Links(public_url), frozenset({ADMIN_ID})
+    )
+    application = build_application(TOKEN, telegram.base_url, services)
+    await start_bot(application, poll_timeout=1)
+    yield application
+    await stop_bot(application)

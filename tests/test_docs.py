@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from bot.cli import build_parser
-from bot.settings import Settings
+from app.cli import build_parser
+from app.settings import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

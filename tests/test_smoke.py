@@ -7,9 +7,9 @@ import time
 
 import httpx
 
-from tests.bot.conftest import person
 from tests.conftest import zeekr
 from tests.pages import OLD_PAGE
+from tests.people import person
 from tests.servers import Page
 from tests.service_process import CONSOLE_SCRIPT, free_port, start_service, wait_healthy, wait_until
 from tests.telegram_server import TOKEN

@@ -6,20 +6,20 @@ from pathlib import Path
 
 from openai import AsyncOpenAI
 
+from alerts.links import Links
+from alerts.reports import ReportService
+from app.service import make_check_runner
+from app.settings import Settings
 from bot.conversation import BotServices
-from bot.links import Links
-from bot.reports import ReportService
-from bot.service import make_check_runner
-from bot.settings import Settings
 from bot.telegram_app import build_application, start_bot, stop_bot
 from scraping.catalog import load_catalog
 from scraping.sync import sync_catalog
 from storage.db import session_scope
 from storage.models import utcnow
-from tests.bot.conftest import ADMIN_ID, person
 from tests.chat_server import Answer, ChatServer
 from tests.conftest import write_catalog, zeekr
 from tests.pages import NEW_PAGE, OLD_PAGE
+from tests.people import ADMIN_ID, person
 from tests.servers import Page
 from tests.telegram_server import TOKEN
 

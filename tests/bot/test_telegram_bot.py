@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from bot.keyboards import CALLBACK_LIMIT
+from alerts.buttons import CALLBACK_LIMIT
 from bot.telegram_app import MENU
 from storage.models import Platform, Subscriber, Subscription
-from tests.bot.conftest import ADMIN_ID, person
+from tests.people import ADMIN_ID, person
 from tests.telegram_server import utf16_length
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import BUNDLED_CATALOG
+from app.settings import BUNDLED_CATALOG
 from scraping.catalog import CatalogError, load_catalog, parse_catalog
 
 PLATFORM = """

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import Session
 
-from bot.settings import BUNDLED_CATALOG
+from app.settings import BUNDLED_CATALOG
 from scraping.catalog import load_catalog
 from scraping.sync import sync_catalog
 from storage.db import session_scope

@@ -6,7 +6,7 @@ import httpx
 from lxml import html as lxml_html
 from openai import AsyncOpenAI
 
-from bot.reports import ReportService
+from alerts.reports import ReportService
 from tests.chat_server import Answer, ChatServer
 from tests.pages import NEW_COMPANY, OLD_COMPANY
 from tests.web.conftest import running

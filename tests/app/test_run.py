@@ -37,7 +37,7 @@ def test_run_serves_pages_and_checks_on_its_interval_until_sigterm(
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    checked = [line.split("bot.schedule: ")[1] for line in err.splitlines() if "checked zeekr" in line]
+    checked = [line.split("scraping.schedule: ")[1] for line in err.splitlines() if "checked zeekr" in line]
     assert checked[:2] == [
         "checked zeekr/privacy_policy: new_version (baseline)",
         "checked zeekr/privacy_policy: unchanged",

@@ -19,10 +19,10 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.alert_text import alert_buttons, alert_message
-from bot.links import Links
-from bot.service import make_report_service
-from bot.settings import Settings
+from alerts.links import Links
+from alerts.text import alert_buttons, alert_message
+from app.service import make_report_service
+from app.settings import Settings
 from scraping.catalog import parse_catalog
 from scraping.check import Checker, CheckResult, active_targets
 from scraping.fetch import Fetcher, make_client

@@ -4,12 +4,19 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from alerts.buttons import REPORT, UNFOLLOW, button
+from alerts.links import Links
+from alerts.telegram_html import (
+    SEVERITY_WORDS,
+    fit_blocks,
+    link,
+    plain_name,
+    platform_name,
+    report_blocks,
+    report_ending,
+)
 from analysis.report import ChangeReport
-from bot.conversation import plain_name, platform_name
-from bot.keyboards import REPORT, UNFOLLOW, button
-from bot.links import Links
-from bot.telegram_text import SEVERITY_WORDS, fit_blocks, link, report_blocks, report_ending
-from bot.texts import say
+from i18n.texts import say
 from storage.models import Alert, Document, Platform, Version
 from web.i18n import kind_namer
 

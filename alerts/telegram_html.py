@@ -2,10 +2,14 @@
 
 from html import escape
 
+from telegram import LinkPreviewOptions
+
 from analysis.report import ChangeReport, Severity
-from bot.texts import say
+from i18n.texts import say
+from storage.models import Platform
 from web.i18n import LANGUAGES, MESSAGES
 
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text, entities included as rendered text
 # The same words as the web pages' report block.
 SEVERITY_WORDS = {
@@ -80,3 +84,13 @@ def report_message(
 ) -> str:
     """The report as Telegram HTML; when too long, whole items are dropped and a link leads to the rest."""
     return fit_blocks(report_blocks(report, language), report_ending(full_report_url, language), limit)
+
+
+def plain_name(platform: Platform, language: str) -> str:
+    """The platform's name in the chat's language, as plain text (button labels)."""
+    return platform.name_zh if language == "zh" else platform.name_en
+
+
+def platform_name(platform: Platform, language: str) -> str:
+    """The platform's name in the chat's language, escaped for HTML."""
+    return escape(plain_name(platform, language))

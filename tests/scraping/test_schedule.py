@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.schedule import CheckScheduler, document_interval, tick_seconds
 from scraping.catalog import load_catalog
 from scraping.check import Checker
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
+from scraping.schedule import CheckScheduler, document_interval, tick_seconds
 from scraping.sync import sync_catalog
 from storage.db import session_scope
 from storage.models import Check, Document, utcnow

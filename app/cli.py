@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
-from bot.demo import run_demo
-from bot.format import format_report, format_stats, format_text_diff
-from bot.logs import configure_logging
-from bot.service import make_report_service, open_fetcher, serve
-from bot.settings import Settings, SettingsError, load_settings
+from app.demo import run_demo
+from app.format import format_report, format_stats, format_text_diff
+from app.logs import configure_logging
+from app.service import make_report_service, open_fetcher, serve
+from app.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
 from scraping.sync import sync_catalog

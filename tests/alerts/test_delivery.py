@@ -12,19 +12,19 @@ import pytest
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.alerts import AlertPipeline
-from bot.digest import enqueue_digests
-from bot.links import Links
-from bot.reports import ReportService
-from bot.sender import Sender, SenderPolicy
+from alerts.digest import enqueue_digests
+from alerts.links import Links
+from alerts.pipeline import AlertPipeline
+from alerts.reports import ReportService
+from alerts.sender import Sender, SenderPolicy
 from scraping.check import Checker, active_targets
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from storage.db import session_scope
 from storage.models import Delivery, Document, Platform, Subscriber
 from storage.subscribers import ensure_subscriber, follow
-from tests.bot.conftest import person
 from tests.pages import OLD_PAGE
+from tests.people import person
 from tests.seed import NEW_AT
 from tests.servers import Page
 from tests.telegram_server import TOKEN, BotApiError, Limits, TelegramServer

@@ -12,18 +12,18 @@ from sqlmodel import Session
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.alerts import AlertPipeline
+from alerts.digest import enqueue_digests
+from alerts.links import Links
+from alerts.pipeline import AlertPipeline
+from alerts.reports import Prices, ReportService
+from alerts.sender import Sender, SenderPolicy
+from app.settings import Settings
 from bot.conversation import BotServices, CheckRunner
-from bot.digest import enqueue_digests
-from bot.links import Links
-from bot.reports import Prices, ReportService
-from bot.schedule import CheckScheduler, start_scheduler, tick_seconds
-from bot.sender import Sender, SenderPolicy
-from bot.settings import Settings
 from bot.telegram_app import build_application, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, Target, active_targets
 from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
+from scraping.schedule import CheckScheduler, start_scheduler, tick_seconds
 from storage.models import utcnow
 from web.app import WebConfig, create_app
 

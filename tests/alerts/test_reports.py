@@ -8,7 +8,7 @@ import pytest
 from openai import AsyncOpenAI
 from sqlmodel import Session, select
 
-from bot.reports import Prices, ReportService
+from alerts.reports import Prices, ReportService
 from storage.db import session_scope
 from storage.models import Document, Platform, Report, Version
 from storage.versions import FetchFacts, record_text

@@ -1,63 +1,13 @@
-"""The real bot (python-telegram-bot over HTTP) against the fake Bot API server, and people who use it."""
+"""People who use the bot: someone typing in a chat (private or a group) and reading what the bot sends."""
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import pytest
-from telegram.ext import Application
-
-from bot.conversation import BotServices
-from bot.links import Links
-from bot.reports import ReportService
-from bot.telegram_app import build_application, start_bot, stop_bot
-from storage.db import session_scope
-from tests.pages import SEED_NEW, SEED_OLD, seed_text
-from tests.seed import NEW_AT, OLD_AT, add_document
-from tests.telegram_server import TOKEN, Sent, TelegramServer
+from tests.telegram_server import Sent, TelegramServer
 
 ADMIN_ID = 4242
 _ids = itertools.count(1001)
-
-
-@pytest.fixture
-def platforms(engine):
-    """zeekr (the seed pair), 小红书 (one version) and NIO (nothing fetched yet)."""
-    with session_scope(engine) as session:
-        add_document(
-            session,
-            "zeekr",
-            "极氪",
-            "ZEEKR",
-            [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))],
-            aliases=["jike", "极氪汽车"],
-        )
-        add_document(
-            session,
-            "xiaohongshu",
-            "小红书",
-            "Xiaohongshu",
-            [(OLD_AT, "小红书隐私政策\n第一条")],
-            aliases=["xhs", "RedNote"],
-        )
-        add_document(session, "nio", "蔚来", "NIO", [])
-    return engine
-
-
-@pytest.fixture
-async def bot(telegram, platforms, request) -> AsyncIterator[Application]:
-    """The bot with the automatic report; PUBLIC_URL is public unless the test is marked ``local_url``."""
-    public_url = (
-        "http://127.0.0.1:8080" if request.node.get_closest_marker("local_url") else "https://pw.example"
-    )
-    services = BotServices(
-        platforms, ReportService(platforms, None, "unused"), Links(public_url), frozenset({ADMIN_ID})
-    )
-    application = build_application(TOKEN, telegram.base_url, services)
-    await start_bot(application, poll_timeout=1)
-    yield application
-    await stop_bot(application)
 
 
 @dataclass

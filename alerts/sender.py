@@ -21,9 +21,9 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.alert_text import alert_buttons, in_language
-from bot.conversation import NO_PREVIEW
-from bot.links import Links
+from alerts.links import Links
+from alerts.telegram_html import NO_PREVIEW
+from alerts.text import alert_buttons, in_language
 from storage.db import session_scope
 from storage.models import Alert, Delivery, Document, Platform, Subscriber, utcnow
 from storage.outbox import (

@@ -3,8 +3,8 @@
 import re
 from html.parser import HTMLParser
 
+from alerts.telegram_html import report_message, utf16_length
 from analysis.report import ChangeReport, ReportChange, Severity
-from bot.telegram_text import report_message, utf16_length
 
 LINK = "https://policywatch.example/p/zeekr/privacy_policy/diff/1..2"
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.alert_text import digest_message
-from bot.links import Links
+from alerts.links import Links
+from alerts.text import digest_message
 from storage.alerts import alerts_for_digest
 from storage.db import session_scope
 from storage.models import Delivery, Document, Subscriber

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from storage.db import make_engine
 from storage.models import Delivery, Platform, Subscriber, Subscription, utcnow
-from tests.bot.conftest import person
 from tests.conftest import nio, zeekr
 from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_PAGE
+from tests.people import person
 from tests.servers import Page
 from tests.service_process import free_port, start_service, wait_healthy, wait_until
 from tests.telegram_server import TOKEN, TelegramServer

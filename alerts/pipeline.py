@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from alerts.links import Links
+from alerts.reports import ReportService
+from alerts.text import admin_failing_message, admin_recovered_message, alert_message
 from analysis.report import ChangeReport, document_language
-from bot.alert_text import admin_failing_message, admin_recovered_message, alert_message
-from bot.links import Links
-from bot.reports import ReportService
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
 from storage.db import session_scope
 from storage.models import Alert, Delivery, Document, Platform, utcnow

@@ -1,0 +1,1 @@
+"""The words of the interface in Chinese and English."""
