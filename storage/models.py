@@ -99,6 +99,12 @@ class Check(SQLModel, table=True):
     outcome: str = Field(sa_column=Column(String(16), nullable=False))  # a CheckOutcome value
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     version_id: int | None = Field(default=None, foreign_key="versions.id", nullable=True)
+    # A change's size from the version before it (new versions and reverts; None before it was measured).
+    paragraphs_added: int | None = None
+    paragraphs_deleted: int | None = None
+    paragraphs_modified: int | None = None
+    chars_inserted: int | None = None
+    chars_deleted: int | None = None
 
 
 class Subscriber(SQLModel, table=True):

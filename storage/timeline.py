@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage.models import Check, CheckOutcome, Version
+from storage.versions import ChangeSize
 
 VersionRef = date | Literal["latest", "previous"]
 
@@ -18,6 +20,7 @@ class Change:
     at: datetime
     version: Version
     previous: Version | None
+    size: ChangeSize | None = None  # from ``previous``, as measured when the change was recorded
 
     @property
     def is_revert(self) -> bool:
@@ -33,9 +36,9 @@ class CompareError(ValueError):
         self.values = values
 
 
-def timeline(session: Session, document_id: int) -> list[Change]:
-    """Every change of a document, oldest first (reverts included)."""
-    rows = session.exec(
+def timeline(session: Session, document_id: int, *, texts: bool = True) -> list[Change]:
+    """Every change of a document, oldest first (reverts included); ``texts=False`` leaves texts unread."""
+    query = (
         select(Check, Version)
         .join(Version, col(Version.id) == col(Check.version_id))
         .where(
@@ -43,10 +46,13 @@ def timeline(session: Session, document_id: int) -> list[Change]:
             col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
         )
         .order_by(col(Check.id))
-    ).all()
+    )
+    if not texts:
+        query = query.options(defer(Version.text, raiseload=True))
     changes: list[Change] = []
-    for check, version in rows:
-        changes.append(Change(check.checked_at, version, changes[-1].version if changes else None))
+    for check, version in session.exec(query).all():
+        previous = changes[-1].version if changes else None
+        changes.append(Change(check.checked_at, version, previous, ChangeSize.stored_in(check)))
     return changes
 
 

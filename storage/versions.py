@@ -1,8 +1,9 @@
 """Recording what a check saw: versions are deduplicated by SHA-256, every attempt is a check row."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
+from typing import Self
 
 from sqlmodel import Session, col, select
 
@@ -35,6 +36,31 @@ class Recorded:
     def is_baseline(self) -> bool:
         """The first version ever seen of the document: no change to report."""
         return self.outcome is CheckOutcome.NEW_VERSION and self.previous is None
+
+
+@dataclass(frozen=True)
+class ChangeSize:
+    """How much a change changed from the version before it: what timelines and feeds show."""
+
+    paragraphs_added: int
+    paragraphs_deleted: int
+    paragraphs_modified: int
+    chars_inserted: int
+    chars_deleted: int
+
+    @classmethod
+    def of(cls, figures: object) -> Self:
+        """The same figures read from any object that has them (``analysis.diff.DiffStats``)."""
+        return cls(*(getattr(figures, name) for name in SIZE_FIELDS))
+
+    @classmethod
+    def stored_in(cls, check: Check) -> Self | None:
+        """The size a check recorded, or None (a baseline, no change, or recorded before it was measured)."""
+        values = [getattr(check, name) for name in SIZE_FIELDS]
+        return None if None in values else cls(*values)
+
+
+SIZE_FIELDS = tuple(field.name for field in fields(ChangeSize))
 
 
 def text_sha256(text: str) -> str:
@@ -90,8 +116,13 @@ def record_text(
     stated: tuple[date | None, date | None] = (None, None),
     *,
     is_large_change: bool = False,
+    size: ChangeSize | None = None,
 ) -> Recorded:
-    """Store a successfully extracted text: a new version, a revert, or the same version seen again."""
+    """Store a successfully extracted text: a new version, a revert, or the same version seen again.
+
+    ``size`` is the change's size from the version in force (``current_version``), measured by the caller;
+    it is kept on the check when the text is a change (a new version after the first, or a revert).
+    """
     sha256 = text_sha256(text)
     previous = current_version(session, document.id)
     version = session.exec(
@@ -117,7 +148,9 @@ def record_text(
         is_same = previous is not None and previous.id == version.id
         outcome = CheckOutcome.UNCHANGED if is_same else CheckOutcome.REVERTED
     _reset_streaks(document)
-    check = _add_check(session, document, outcome, facts, now, version_id=version.id)
+    is_change = outcome is not CheckOutcome.UNCHANGED and previous is not None
+    sizes = dict(zip(SIZE_FIELDS, astuple(size), strict=True)) if size and is_change else {}
+    check = _add_check(session, document, outcome, facts, now, version_id=version.id, **sizes)
     return Recorded(check, version, None if outcome is CheckOutcome.UNCHANGED else previous)
 
 
