@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from analysis.dates import stated_dates
+from analysis.diff import build_diff
 from scraping.errors import ExtractError, FetchError
 from scraping.extract import extract_body
 from scraping.fetch import Fetcher
@@ -18,6 +19,7 @@ from scraping.verdict import judge_text
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Platform, utcnow
 from storage.versions import (
+    ChangeSize,
     FetchFacts,
     Recorded,
     current_version,
@@ -104,6 +106,13 @@ class _Read:
     validators: tuple[str | None, str | None]  # ETag, Last-Modified
 
 
+async def measure_change(old: str, new: str) -> ChangeSize | None:
+    """The size of the change from ``old`` to ``new``, diffed in a worker thread so the event loop runs on."""
+    if old == new:
+        return None
+    return ChangeSize.of(await asyncio.to_thread(lambda: build_diff(old, new).stats))
+
+
 class Checker:
     """Checks documents: fetch, extract, confirm a change, judge it, record the attempt."""
 
@@ -152,13 +161,14 @@ class Checker:
 
     async def check(self, target: Target) -> CheckResult:
         """Check one document and record the attempt; failures are recorded, never raised."""
-        read, current, reason = _Read(FetchFacts(target.url), None, (None, None)), None, None
+        read, current, reason, size = _Read(FetchFacts(target.url), None, (None, None)), None, None, None
         try:
             read = await self._read(target, conditional=True)
             if read.text is not None:  # a 304 needs no comparison
                 current = self._current_text(target.document_id)
             if read.text is not None and current is not None and read.text != current:
                 read = await self._confirm(target, read, current)
+                size = await measure_change(current, read.text)
         except (FetchError, ExtractError) as error:
             reason = str(error)
             read = _Read(FetchFacts(target.url, getattr(error, "status", None)), None, (None, None))
@@ -167,13 +177,19 @@ class Checker:
             reason = f"internal error: {type(error).__name__}: {error}"
         with session_scope(self.engine) as session:
             document = session.get(Document, target.document_id)
-            recorded = self._record(session, document, read, current, reason)
+            recorded = self._record(session, document, read, current, reason, size)
             if recorded.outcome is not CheckOutcome.FAILED:
                 document.etag, document.last_modified = read.validators
             return CheckResult.from_recorded(target, recorded)
 
     def _record(
-        self, session: Session, document: Document, read: _Read, current: str | None, reason: str | None
+        self,
+        session: Session,
+        document: Document,
+        read: _Read,
+        current: str | None,
+        reason: str | None,
+        size: ChangeSize | None,
     ) -> Recorded:
         now = self.clock()
         if reason is not None:
@@ -182,7 +198,8 @@ class Checker:
             return record_not_modified(session, document, read.facts, now)
         verdict = judge_text(read.text, current)
         if verdict is None:
-            return record_text(session, document, read.text, read.facts, now, stated_dates(read.text))
+            stated = stated_dates(read.text)
+            return record_text(session, document, read.text, read.facts, now, stated, size=size)
         if verdict.is_error_page:
             return record_failure(session, document, read.facts, now, verdict.reason)
         streak = suspect_streak(document, read.text)
@@ -192,7 +209,9 @@ class Checker:
             )
             return record_failure(session, document, read.facts, now, note)
         stated = stated_dates(read.text)
-        return record_text(session, document, read.text, read.facts, now, stated, is_large_change=True)
+        return record_text(
+            session, document, read.text, read.facts, now, stated, is_large_change=True, size=size
+        )
 
     async def check_all(
         self, targets: list[Target], concurrency: int = CHECK_CONCURRENCY
