@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import storage.llm_usage  # noqa: F401 (its table joins the metadata)
 from storage.models import SQLModel
 
 connection = context.config.attributes["connection"]
