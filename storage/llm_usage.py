@@ -1,4 +1,4 @@
-"""Model calls counted per UTC day against LLM_DAILY_CALLS, durably and atomically (several processes agree)."""
+"""Model calls counted per UTC day against LLM_DAILY_CALLS, durably and atomically across processes."""
 
 from datetime import date
 
