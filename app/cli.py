@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+        configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL, settings.secrets())
         engine = prepare(settings) if getattr(args, "needs_database", True) else None
         return args.handler(engine, settings, args)
     except (SettingsError, CatalogError, UserError, PlatformLookupError) as error:

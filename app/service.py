@@ -3,14 +3,13 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram import Bot
-from telegram.ext import Application
 
 from alerts.digest import enqueue_digests
 from alerts.links import Links
@@ -19,7 +18,7 @@ from alerts.reports import Prices, ReportService
 from alerts.sender import Sender, SenderPolicy
 from app.settings import Settings
 from bot.conversation import BotServices, CheckRunner
-from bot.telegram_app import build_application, start_bot, stop_bot
+from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, Target, active_targets
 from scraping.fetch import Fetcher, Renderer, make_client
 from scraping.politeness import HostLimiter
@@ -114,36 +113,23 @@ def make_check_runner(
     return run_checks
 
 
-@asynccontextmanager
-async def running_bot(settings: Settings, bot_services: BotServices) -> AsyncIterator[Application | None]:
-    """The Telegram bot polling for updates while inside, when TELEGRAM_BOT_TOKEN is set."""
-    if settings.TELEGRAM_BOT_TOKEN is None:
-        log.info("the Telegram bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) to turn it on")
-        yield None
-        return
-    application = build_application(
-        settings.TELEGRAM_BOT_TOKEN.get_secret_value(),
-        settings.TELEGRAM_API_BASE_URL,
-        bot_services,
-    )
-    await start_bot(application)
-    log.info("the Telegram bot @%s is polling for updates", application.bot.username)
-    try:
-        yield application
-    finally:
-        await stop_bot(application)
+class Wiring:
+    """What follows a check: alerts into the outbox, then a nudge to the sender."""
+
+    def __init__(self, pipeline: AlertPipeline, links: Links) -> None:
+        self.pipeline = pipeline
+        self.links = links
+        self.sender: Sender | None = None  # set while the bot runs
+
+    async def follow_up(self, *_: object) -> None:
+        if await self.pipeline.sweep() and self.sender is not None:
+            self.sender.wake.set()
 
 
 @asynccontextmanager
-async def running_sender(
-    engine: Engine, settings: Settings, application: Application | None, links: Links
-) -> AsyncIterator[Sender | None]:
-    """The outbox sender, while the bot runs; at exit it finishes the messages in flight."""
-    if application is None:
-        yield None
-        return
-    bot = Bot(settings.TELEGRAM_BOT_TOKEN.get_secret_value(), base_url=settings.TELEGRAM_API_BASE_URL)
-    async with bot:  # its own connection pool, and no rate limiter: the sender paces alerts itself
+async def running_sender(engine: Engine, settings: Settings, bot: Bot, links: Links) -> AsyncIterator[Sender]:
+    """The outbox sender on its connected ``bot``; at exit it finishes the messages in flight."""
+    async with bot:
         sender = Sender(engine, bot, links, SenderPolicy(rate=settings.TELEGRAM_RATE))
         task = asyncio.create_task(sender.run(), name="outbox sender")
         try:
@@ -153,16 +139,52 @@ async def running_sender(
             await task
 
 
-class Wiring:
-    """What follows a check: alerts into the outbox, then a nudge to the sender."""
+async def run_telegram(engine: Engine, settings: Settings, bot_services: BotServices, wiring: Wiring) -> None:
+    """Start the bot and the sender (retried while Telegram refuses or is unreachable), until cancelled."""
+    token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
+    application = build_application(token, settings.TELEGRAM_API_BASE_URL, bot_services)
+    # The sender's own connection pool, and no rate limiter: the sender paces alerts itself.
+    sender_bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL)
 
-    def __init__(self, pipeline: AlertPipeline) -> None:
-        self.pipeline = pipeline
-        self.sender: Sender | None = None
+    async def connect() -> None:
+        await start_bot(application)
+        await sender_bot.initialize()
 
-    async def follow_up(self, *_: object) -> None:
-        if await self.pipeline.sweep() and self.sender is not None:
-            self.sender.wake.set()
+    try:
+        await keep_trying(connect)
+        log.info("the Telegram bot @%s is polling for updates", application.bot.username)
+        async with running_sender(engine, settings, sender_bot, wiring.links) as sender:
+            wiring.sender = sender
+            sender.wake.set()  # what was queued while Telegram was out of reach
+            await asyncio.Event().wait()
+    except Exception:  # a bug, not Telegram: the pages and the checks go on without the bot
+        log.exception("the Telegram bot stopped")
+    finally:
+        wiring.sender = None
+        await sender_bot.shutdown()
+        await stop_bot(application)
+
+
+@asynccontextmanager
+async def running_telegram(
+    engine: Engine, settings: Settings, bot_services: BotServices, wiring: Wiring
+) -> AsyncIterator[None]:
+    """The bot and the alert sender beside everything else, when TELEGRAM_BOT_TOKEN is set.
+
+    They start in the background: a refused token or an unreachable Bot API is logged and retried, and
+    the web pages and the checks never wait for Telegram.
+    """
+    if settings.TELEGRAM_BOT_TOKEN is None:
+        log.info("the Telegram bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) to turn it on")
+        yield
+        return
+    task = asyncio.create_task(run_telegram(engine, settings, bot_services, wiring), name="telegram")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def serve(engine: Engine, settings: Settings) -> None:
@@ -178,7 +200,7 @@ async def serve(engine: Engine, settings: Settings) -> None:
         uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_config=None)
     )
     wiring = Wiring(
-        AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER)
+        AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER), links
     )
 
     async def digest() -> None:
@@ -191,10 +213,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
 
     async with (
         open_fetcher(settings) as fetcher,
-        running_bot(settings, bot_services(fetcher)) as application,
-        running_sender(engine, settings, application, links) as sender,
+        running_telegram(engine, settings, bot_services(fetcher), wiring),
     ):
-        wiring.sender = sender
         await wiring.follow_up()  # changes recorded before a crash, or by `policywatch check`
         checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
         checks = CheckScheduler(engine, checker, settings.CHECK_INTERVAL, wiring.follow_up)

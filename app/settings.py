@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["text", "json"] = "text"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    def secrets(self) -> list[str]:
+        """The values the logs must never show."""
+        secrets = (self.TELEGRAM_BOT_TOKEN, self.OPENAI_API_KEY)
+        return [secret.get_secret_value() for secret in secrets if secret is not None]
+
 
 class SettingsError(Exception):
     """A setting has an invalid value; the message names the variable."""

@@ -1,9 +1,11 @@
 """The Telegram bot: python-telegram-bot's Application with our commands, buttons and error handling."""
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -14,6 +16,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
 from bot import admin, browsing, following, preferences
@@ -173,15 +176,58 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
 
 
 async def start_bot(application: Application, poll_timeout: float = 10) -> None:
-    """Connect, publish the command menus and start long polling for updates."""
+    """Connect, publish the command menus and start long polling; each step again after a failure."""
     await application.initialize()
     await register_commands(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+    if not application.running:
+        await application.start()
+    if not application.updater.running:
+        await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+
+
+def why_not_connected(error: TelegramError) -> str:
+    """What went wrong, in words that never contain the token (InvalidToken's own message does)."""
+    if isinstance(error, InvalidToken):
+        return "Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized): check it with @BotFather"
+    if isinstance(error, NetworkError):
+        return f"the Bot API at TELEGRAM_API_BASE_URL cannot be reached ({error.message})"
+    return f"the Bot API answered {type(error).__name__}: {error.message}"
+
+
+async def keep_trying(
+    connect: Callable[[], Awaitable[None]], first_wait: float = 1, max_wait: float = 300
+) -> None:
+    """Run ``connect`` until Telegram accepts it, waiting 1 s, 2 s, 4 s … up to 5 minutes between tries."""
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception()
+        log.error(
+            "the Telegram bot cannot start: %s; trying again in %.0f s (attempt %d)",
+            why_not_connected(error),
+            state.next_action.sleep,
+            state.attempt_number,
+        )
+        log.debug("the Telegram bot's start failed with", exc_info=error)  # the logs redact the token
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(TelegramError),
+        wait=wait_exponential(multiplier=first_wait, max=max_wait),
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            await connect()
 
 
 async def stop_bot(application: Application) -> None:
-    """Stop polling (the last updates are confirmed), finish the handlers running, disconnect."""
-    await application.updater.stop()
-    await application.stop()
+    """Stop polling (the last updates are confirmed), finish the handlers running, disconnect.
+
+    Safe at any point of ``start_bot``, even when it never got through.
+    """
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
     await application.shutdown()
+    await application.bot.shutdown()  # its connections, when the token was refused before initialize ended

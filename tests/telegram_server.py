@@ -4,7 +4,8 @@ Simulated people type messages and press buttons (``write``/``press`` queue upda
 polling); every accepted sendMessage and edit is recorded as a ``Sent``. Like Telegram it refuses
 malformed HTML, texts over 4,096 UTF-16 code units, callback data over 64 bytes and URL buttons pointing
 at localhost or bare IP addresses; it answers 403 for chats that blocked the bot, 400 for unknown chats
-and migrated groups, and 429 with ``retry_after`` when scripted or when ``limits`` are exceeded.
+and migrated groups, and 429 with ``retry_after`` when scripted or when ``limits`` are exceeded; 401 to every
+call while ``rejecting`` (a revoked token).
 """
 
 import contextlib
@@ -182,6 +183,7 @@ class TelegramServer(LoopbackServer):
         self.migrated: dict[int, int] = {}
         self.scripted: deque[BotApiError] = deque()  # errors answered to the next sends, in turn
         self.hold_after: int | None = None  # once this many messages were sent, hold the next ones, then drop
+        self.rejecting = False  # answer 401 Unauthorized to every call, as for a revoked token
         self._send_times: deque[float] = deque()
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self.closing = False
@@ -447,12 +449,12 @@ class TelegramServer(LoopbackServer):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # read even when refused
                 token, _, method = self.path.removeprefix("/bot").partition("/")
                 try:
-                    if token != TOKEN:
+                    if token != TOKEN or server.rejecting:
                         raise BotApiError(401, "Unauthorized")
-                    params = _params(self.rfile.read(length), self.headers.get("Content-Type", ""))
+                    params = _params(body, self.headers.get("Content-Type", ""))
                     self._answer(200, {"ok": True, "result": server.call(method, params)})
                 except BotApiError as error:
                     server.errors.append((method, error.code, error.description))
