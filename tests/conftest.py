@@ -11,7 +11,8 @@ import psycopg
 import pytest
 import yaml
 from sqlalchemy import Engine
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
 from alerts.links import Links
 from alerts.reports import ReportService
@@ -29,6 +30,20 @@ from tests.telegram_server import TOKEN, TelegramServer
 DATABASES = [
     name.strip() for name in os.environ.get("POLICYWATCH_TEST_DATABASES", "sqlite,postgresql").split(",")
 ]
+STORAGE_TESTS = Path(__file__).resolve().parent / "storage"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Storage tests (and those marked ``both_databases``) run on every database; the rest on the first.
+
+    What the database does is storage's business, tested there on SQLite and PostgreSQL alike; the
+    layers above are database-agnostic, so running them twice would only double the suite's time.
+    """
+    if "database_url" not in metafunc.fixturenames:
+        return
+    in_storage = STORAGE_TESTS in Path(metafunc.definition.path).parents
+    on_all = in_storage or metafunc.definition.get_closest_marker("both_databases") is not None
+    metafunc.parametrize("database_url", DATABASES if on_all else DATABASES[:1], indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +65,9 @@ def _postgres_database(admin_uri: str) -> Iterator[str]:
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each kind, in turn."""
+    """An empty database of each kind, in turn (see ``pytest_generate_tests``)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'policywatch.db'}"
     elif request.param == "postgresql":
@@ -175,6 +190,19 @@ def platforms(engine):
     return engine
 
 
+HANDLED_GROUP = 1_000  # after every handler group of the bot, so it runs once they all have
+
+
+def report_handled_updates(application: Application, server: TelegramServer) -> None:
+    """Tell the fake server when the bot has handled each update, so people wait for that, not a sleep."""
+
+    async def handled(update: Update, _context: object) -> None:
+        server.handled(update.update_id)
+
+    application.add_handler(TypeHandler(Update, handled), group=HANDLED_GROUP)
+    server.reports_handling = True
+
+
 @pytest.fixture
 async def bot(telegram, platforms, request) -> AsyncIterator[Application]:
     """The bot with the automatic report; PUBLIC_URL is public unless the test is marked ``local_url``."""
@@ -185,6 +213,7 @@ async def bot(telegram, platforms, request) -> AsyncIterator[Application]:
         platforms, ReportService(platforms, None, "unused"), Links(public_url), frozenset({ADMIN_ID})
     )
     application = build_application(TOKEN, telegram.base_url, services)
+    report_handled_updates(application, telegram)
     await start_bot(application, poll_timeout=1)
     yield application
     await stop_bot(application)

@@ -20,7 +20,8 @@ class LoopbackServer:
 
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever polls for shutdown every 0.5 s by default: each test would wait that long to stop it
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self.script_lock = threading.Lock()  # guards scripted answers served from several threads
 
     @property

@@ -163,6 +163,11 @@ class Limits:
     per_chat_interval: float = 0.95  # seconds between two messages to one private chat
 
 
+def update_id_of(query_id: str) -> int:
+    """The id of the update that carried the callback query ``query_id`` (see ``TelegramServer.press``)."""
+    return int(query_id.removeprefix("cq"))
+
+
 class TelegramServer(LoopbackServer):
     """The fake Bot API; ``base_url`` is what TELEGRAM_API_BASE_URL takes."""
 
@@ -187,6 +192,8 @@ class TelegramServer(LoopbackServer):
         self._send_times: deque[float] = deque()
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self.closing = False
+        self.reports_handling = False  # the bot under test says when it has handled each update
+        self._handled: set[int] = set()
         super().__init__(self._handler())
 
     @property
@@ -222,7 +229,7 @@ class TelegramServer(LoopbackServer):
 
     def press(self, user: dict, message: Sent, data: str) -> str:
         """``user`` presses a button with ``data`` under ``message``; returns the callback query id."""
-        query_id = f"cq{self.next_update_id}"
+        query_id = f"cq{self.next_update_id}"  # update_id_of() reads the update id back
         shown = {
             "message_id": message.message_id,
             "date": int(time.time()),
@@ -424,6 +431,16 @@ class TelegramServer(LoopbackServer):
         super().__exit__(*exc)
 
     # -- waiting, for the tests ----------------------------------------------------------------------
+
+    def handled(self, update_id: int) -> None:
+        """The bot under test finished handling ``update_id`` (its last handler group ran)."""
+        with self.condition:
+            self._handled.add(update_id)
+            self.condition.notify_all()
+
+    def is_handled(self, update_id: int) -> bool:
+        """True once the bot reported ``update_id`` handled; always True for a bot that does not report."""
+        return not self.reports_handling or update_id in self._handled
 
     def wait_for(self, predicate, timeout: float = 15.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -199,6 +199,7 @@ def test_broken_catalog_stops_before_anything_runs(cli, tracked, catalog):
     assert "catalog.yaml: platforms[0] (Bad).slug" in result.err and tracked.requests == []
 
 
+@pytest.mark.both_databases
 def test_db_upgrade_says_where_the_schema_stands(cli):
     result = cli("db", "upgrade")
     assert result.code == 0
@@ -206,6 +207,7 @@ def test_db_upgrade_says_where_the_schema_stands(cli):
     assert "secret" not in result.out
 
 
+@pytest.mark.both_databases
 def test_db_backup_copies_sqlite_while_in_use_and_points_postgresql_to_pg_dump(
     cli, tracked, tmp_path, database_url
 ):
