@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from aiolimiter import AsyncLimiter
+from cachetools import LRUCache
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardMarkup
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 TELEGRAM_RATE = 28.0  # messages per second overall: under Telegram's 30, with room for replies to commands
 PER_PERSON = (1, 1.0)  # at most 1 message a second to one person
 PER_GROUP = (1, 3.2)  # one message every 3.2 s to a group: under 20 a minute, and under 1 a second
+ALERT_VIEWS_KEPT = (
+    64  # alerts whose rows the sender keeps at hand; a fan-out works through one or two at a time
+)
 
 
 class SlidingWindow:
@@ -119,7 +123,7 @@ class Sender:
         self._spacing = AsyncLimiter(1, 1 / policy.rate)  # evenly spaced, no bursts
         self._overall = SlidingWindow(max(1, int(policy.rate)), 1.0)
         self._per_chat: dict[int, SlidingWindow] = {}
-        self._alerts: dict[int, _AlertView] = {}
+        self._alerts: LRUCache[int, _AlertView] = LRUCache(maxsize=ALERT_VIEWS_KEPT)
         self._paused_until = 0.0
 
     async def run(self) -> None:

@@ -10,7 +10,8 @@ from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long
 from i18n.texts import say
 from scraping.check import CheckResult
 from storage.db import session_scope
-from storage.models import CheckOutcome, Platform
+from storage.models import CheckOutcome
+from storage.search import PlatformLookupError
 from storage.stats import overview
 
 _MINUTE = "%Y-%m-%d %H:%M UTC"
@@ -39,11 +40,11 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     platform_ids = None
     if query:
-        found = lookup(services(context).engine, query)
-        if not isinstance(found, Platform):
+        try:
+            platform_ids = [lookup(services(context).engine, query).id]
+        except PlatformLookupError:
             await reply(update, say(language, "unknown_platform", query=escape(query)))
             return
-        platform_ids = [found.id]
     run_checks = services(context).run_checks
     results = await run_checks(platform_ids) if run_checks else []
     lines = [

@@ -21,6 +21,7 @@ from bot.conversation import (
 from i18n.texts import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Version
+from storage.search import PlatformLookupError
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import documents_of, versions_of
 from web.i18n import kind_namer
@@ -37,10 +38,10 @@ async def _platform_named(
         return None
     if await refuse_long(update, language, query):
         return None
-    found = lookup(services(context).engine, query)
-    if isinstance(found, Platform):
-        return found
-    suggestions = ", ".join(escape(p.slug) for p in found.candidates)
+    try:
+        return lookup(services(context).engine, query)
+    except PlatformLookupError as error:
+        suggestions = ", ".join(escape(p.slug) for p in error.candidates)
     text = say(language, "unknown_platform", query=escape(query))
     await reply(update, f"{text}\n{suggestions}" if suggestions else text)
     return None

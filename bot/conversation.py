@@ -99,10 +99,11 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-def lookup(engine: Engine, query: str) -> Platform | PlatformLookupError:
-    """The platform a person named, or the lookup error with its suggestions."""
+def lookup(engine: Engine, query: str) -> Platform:
+    """The platform a person named; raises PlatformLookupError (with its suggestions) when none matches."""
     with session_scope(engine) as session:
         try:
             return resolve_platform(session, query, include_retired=False)
         except PlatformLookupError as error:
-            return error
+            failed = error  # raised after the session closes: a rollback would unload its candidates
+    raise failed

@@ -21,7 +21,7 @@ from bot.conversation import (
 from i18n.texts import say
 from storage.db import session_scope
 from storage.models import Platform
-from storage.search import platforms_matching
+from storage.search import PlatformLookupError, platforms_matching
 from storage.subscribers import ensure_subscriber, follow, followed_platforms, unfollow
 
 PAGE_SIZE = 8
@@ -56,10 +56,12 @@ async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if await refuse_long(update, language, query):
         return
-    found = lookup(services(context).engine, query)
-    if not isinstance(found, Platform):
+    try:
+        found = lookup(services(context).engine, query)
+    except PlatformLookupError:
         await reply(update, say(language, "unknown_platform", query=escape(query)))
-    elif await may_manage(update, context):
+        return
+    if await may_manage(update, context):
         await reply(update, _set_following(update, context, found, language, wanted=False))
     else:
         await reply(update, say(language, "group_admins_only"))
@@ -69,20 +71,26 @@ async def follow_by_name(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, query: str
 ) -> None:
     """Follow the named platform, or offer the candidates as buttons."""
-    found = lookup(services(context).engine, query)
-    if isinstance(found, Platform):
-        if await may_manage(update, context):
-            await reply(update, _set_following(update, context, found, language, wanted=True))
-        else:
-            await reply(update, say(language, "group_admins_only"))
+    try:
+        found = lookup(services(context).engine, query)
+    except PlatformLookupError as error:
+        await _offer_candidates(update, language, query, error)
         return
-    if not found.candidates:
+    if await may_manage(update, context):
+        await reply(update, _set_following(update, context, found, language, wanted=True))
+    else:
+        await reply(update, say(language, "group_admins_only"))
+
+
+async def _offer_candidates(update: Update, language: str, query: str, error: PlatformLookupError) -> None:
+    """Follow buttons for the platforms the name may have meant, or a plain 'unknown' without any."""
+    if not error.candidates:
         await reply(update, say(language, "unknown_platform", query=escape(query)))
         return
-    intro = "several_match" if found.ambiguous else "did_you_mean"
+    intro = "several_match" if error.ambiguous else "did_you_mean"
     buttons = [
         [button(say(language, "button_follow", name=plain_name(p, language)), FOLLOW, p.id)]
-        for p in found.candidates
+        for p in error.candidates
     ]
     await reply(update, say(language, intro, query=escape(query)), keyboard(buttons))
 
