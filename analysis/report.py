@@ -49,21 +49,28 @@ class ChangeReport(BaseModel):
 # The severity rubric. Wording, formatting, company renames or contact details are minor. New
 # purposes, data types, recipients or SDKs, sensitive personal information (biometrics, precise
 # location, IDs, minors), cross-border transfer, longer retention or weaker rights are moderate,
-# and major when they appear in added text about collecting or sharing.
+# and major when they appear in added text about collecting or sharing. What the diff adds of
+# sensitive information, recipients, SDKs or cross-border transfer is also the floor of a model's
+# severity: text inside a policy cannot talk the model into silencing the alert.
 SENSITIVE_TERMS = {
     "zh": [
+        "敏感个人信息",
         "生物识别",
         "人脸",
         "指纹",
         "声纹",
         "虹膜",
         "精确位置",
+        "精准定位",
         "行踪轨迹",
         "身份证",
         "证件号码",
         "银行账户",
         "金融账户",
+        "银行卡",
+        "支付账户",
         "医疗健康",
+        "健康生理",
         "未成年人",
         "儿童",
         "不满十四周岁",
@@ -73,6 +80,7 @@ SENSITIVE_TERMS = {
         "通话记录",
     ],
     "en": [
+        "sensitive personal",
         "biometric",
         "face",
         "fingerprint",
@@ -86,6 +94,7 @@ SENSITIVE_TERMS = {
         "children",
         "minors",
         "financial account",
+        "bank account",
         "contacts",
     ],
 }
@@ -112,8 +121,10 @@ _RIGHTS_WEAKENED = re.compile(
 
 
 def _terms_in(text: str, table: dict[str, list[str]]) -> list[str]:
+    """The table's terms found in ``text``, each once whatever its case (``SDK`` is in both languages)."""
     lowered = text.lower()
-    return sorted({term for terms in table.values() for term in terms if term.lower() in lowered})
+    found = {term.lower(): term for terms in table.values() for term in terms if term.lower() in lowered}
+    return sorted(found.values())
 
 
 @dataclass(frozen=True)
@@ -146,24 +157,67 @@ def change_facts(diff: Diff, old: str, new: str) -> list[ChangeFacts]:
     return facts
 
 
-def rubric_severity(facts: list[ChangeFacts]) -> Severity:
-    """The severity the rubric gives the changed text (used by the fallback, and to check a model)."""
+@dataclass(frozen=True)
+class Additions:
+    """What the changed paragraphs name that they did not name before."""
+
+    sensitive: list[str]  # sensitive personal information
+    recipients: list[str]  # third parties, SDKs, sharing, cross-border transfer
+    companies: list[str]  # more companies named than before: a new recipient, not a rename
+
+    def __bool__(self) -> bool:
+        return bool(self.sensitive or self.recipients or self.companies)
+
+
+def _company_names(text: str) -> set[str]:
+    return {text[start:end] for start, end in company_spans(text)}
+
+
+def additions(facts: list[ChangeFacts], old: str, new: str) -> Additions:
+    """Terms the changed paragraphs hold in the new version and not in the old one, whole paragraphs
+    compared (a character-level span can cut a term in two)."""
+    before = "\n".join(fact.row.old_text for fact in facts)
+    after = "\n".join(fact.row.new_text for fact in facts)
+
+    def added(table: dict[str, list[str]]) -> list[str]:
+        return sorted(set(_terms_in(after, table)) - set(_terms_in(before, table)))
+
+    named = _company_names(after) - _company_names(old)
+    gone = _company_names(before) - _company_names(new)
+    return Additions(
+        added(SENSITIVE_TERMS), added(RECIPIENT_TERMS), sorted(named) if len(named) > len(gone) else []
+    )
+
+
+def rubric_severity(facts: list[ChangeFacts], old: str, new: str) -> Severity:
+    """The severity the rubric gives the changed text (the fallback's)."""
     if not facts:
         return Severity.NONE
-    inserted = "\n".join(fact.inserted for fact in facts)
-    removed = "\n".join(fact.removed for fact in facts)
-    new_sensitive = set(_terms_in(inserted, SENSITIVE_TERMS)) - set(_terms_in(removed, SENSITIVE_TERMS))
-    new_recipients = set(_terms_in(inserted, RECIPIENT_TERMS)) - set(_terms_in(removed, RECIPIENT_TERMS))
-    if new_sensitive and new_recipients:
+    found = additions(facts, old, new)
+    if found.sensitive and (found.recipients or found.companies):
         return Severity.MAJOR
-    if (
-        new_sensitive
-        or new_recipients
-        or _RIGHTS_WEAKENED.search(inserted)
-        or _terms_in(inserted, RETENTION_TERMS)
-    ):
+    inserted = "\n".join(fact.inserted for fact in facts)
+    if found or _RIGHTS_WEAKENED.search(inserted) or _terms_in(inserted, RETENTION_TERMS):
         return Severity.MODERATE
     return Severity.MINOR
+
+
+def severity_floor(found: Additions) -> Severity:
+    """The least severity a report of the change may have, whatever a model answered."""
+    return Severity.MODERATE if found else Severity.NONE
+
+
+def with_floor(report: ChangeReport, diff: Diff, old: str, new: str, language: str) -> ChangeReport:
+    """``report`` with its severity raised to the rubric's floor, saying so in its assessment."""
+    found = additions(change_facts(diff, old, new), old, new)
+    floor = severity_floor(found)
+    order = list(Severity)
+    if order.index(report.severity) >= order.index(floor):
+        return report
+    terms = [*found.sensitive, *found.recipients, *found.companies]
+    note = _FALLBACK_TEXT[language]["floor"].format(terms=", ".join(terms[:10]))
+    assessment = _clip(report.assessment, _max_length("assessment") - len(note) - 2) + "\n\n" + note
+    return report.model_copy(update={"severity": floor, "assessment": assessment})
 
 
 def document_language(text: str) -> str:
@@ -184,6 +238,7 @@ _FALLBACK_TEXT = {
         "terms": "涉及的个人信息或接收方:{terms}。",
         "conclusion": "请查看对比页面中的具体变化。",
         "none": "无",
+        "floor": "严重程度已按评级规则上调:变化新增了 {terms}。",
     },
     "en": {
         "headline": "Changed paragraphs: {count} ({severity})",
@@ -196,6 +251,7 @@ _FALLBACK_TEXT = {
         "terms": "Personal information or recipients mentioned: {terms}.",
         "conclusion": "See the diff page for the exact changes.",
         "none": "none",
+        "floor": "Severity raised by the rubric: the change adds {terms}.",
     },
 }
 
@@ -204,12 +260,19 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _max_length(field: str) -> int:
+    """The ``max_length`` a field of ChangeReport declares."""
+    return next(
+        rule.max_length for rule in ChangeReport.model_fields[field].metadata if hasattr(rule, "max_length")
+    )
+
+
 def fallback_report(diff: Diff, old: str, new: str, language: str | None = None) -> ChangeReport:
     """A deterministic report from the diff alone, labelled automatic."""
     language = language or document_language(new)
     words = _FALLBACK_TEXT[language]
     facts = change_facts(diff, old, new)
-    severity = rubric_severity(facts)
+    severity = rubric_severity(facts, old, new)
     stats = diff.stats
     sections = list(dict.fromkeys(fact.section for fact in facts if fact.section))
     changes = []
@@ -354,17 +417,22 @@ def parse_reply(content: str | None) -> ChangeReport:
         raise ReplyError(f"the answer is not a report: {str(error)[:300]}") from None
 
 
+def _joined(texts: list[str], field: str) -> str:
+    """Texts of several parts as one field, clipped to the field's limit."""
+    return _clip("\n\n".join(text for text in texts if text), _max_length(field))
+
+
 def merge_reports(parts: list[ChangeReport]) -> ChangeReport:
-    """One report from the reports of several batches (the reduce step)."""
+    """One report from the reports of several batches (the reduce step), within every field limit."""
     order = list(Severity)
-    severity = max((part.severity for part in parts), key=order.index)
     lead = max(parts, key=lambda part: order.index(part.severity))
+    actions = list(dict.fromkeys(action for part in parts for action in part.actions))
     return ChangeReport(
-        severity=severity,
+        severity=lead.severity,
         headline=lead.headline,
-        assessment="\n\n".join(part.assessment for part in parts),
-        changes=[change for part in parts for change in part.changes][:50],
-        conclusion="\n\n".join(part.conclusion for part in parts if part.conclusion),
-        actions=list(dict.fromkeys(action for part in parts for action in part.actions))[:10],
+        assessment=_joined([part.assessment for part in parts], "assessment"),
+        changes=[change for part in parts for change in part.changes][: _max_length("changes")],
+        conclusion=_joined([part.conclusion for part in parts], "conclusion"),
+        actions=actions[: _max_length("actions")],
         is_automatic=any(part.is_automatic for part in parts),
     )

@@ -4,12 +4,11 @@ import json
 import time
 
 import pytest
-from openai import AsyncOpenAI
 
 from analysis.diff import build_diff
 from analysis.llm import write_report
 from analysis.report import Severity, estimate_tokens, fallback_report, prompt_items
-from tests.chat_server import Answer, ChatServer
+from tests.chat_server import Answer
 from tests.pages import NEW_COMPANY, OLD_COMPANY, SEED_NEW, SEED_OLD, seed_text
 
 OLD, NEW = seed_text(SEED_OLD), seed_text(SEED_NEW)
@@ -31,20 +30,6 @@ GOOD = json.dumps(
     },
     ensure_ascii=False,
 )
-
-
-@pytest.fixture
-def chat():
-    servers = []
-
-    def start(*answers: Answer) -> tuple[ChatServer, AsyncOpenAI]:
-        server = ChatServer(list(answers)).__enter__()
-        servers.append(server)
-        return server, AsyncOpenAI(api_key="test-key", base_url=server.base_url, max_retries=1)
-
-    yield start
-    for server in servers:
-        server.__exit__()
 
 
 async def report_for(client, old=OLD, new=NEW, **options):
