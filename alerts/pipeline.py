@@ -8,11 +8,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from alerts.admins import enqueue_admin_notices
 from alerts.links import Links
 from alerts.reports import ReportService
 from alerts.text import admin_failing_message, admin_recovered_message, alert_message
@@ -21,7 +23,6 @@ from storage.alerts import PendingChange, changes_without_alert, followers, want
 from storage.db import session_scope
 from storage.models import Alert, Delivery, Document, Platform, utcnow
 from storage.stats import recent_errors
-from storage.subscribers import get_subscriber
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,6 @@ class AlertPipeline:
         )
         return len(wanting)
 
-    def _admin_language(self, session: Session, chat_id: int) -> str:
-        subscriber = get_subscriber(session, chat_id)
-        return subscriber.language if subscriber else "en"
-
     def _notify_admins(self) -> int:
         """Once when a document has failed N checks in a row, once again when it recovers."""
         enqueued = 0
@@ -135,18 +132,18 @@ class AlertPipeline:
             ).all()
             for document, platform in rows:
                 failing = not document.failure_alerted
-                reasons = self._recent_reasons(session, document) if failing else []
-                for chat_id in sorted(self.admin_ids):
-                    language = self._admin_language(session, chat_id)
-                    text = (
-                        admin_failing_message(
-                            platform.slug, document.kind, document.consecutive_failures, reasons, language
-                        )
-                        if failing
-                        else admin_recovered_message(platform.slug, document.kind, language)
+                text_in = (
+                    partial(
+                        admin_failing_message,
+                        platform.slug,
+                        document.kind,
+                        document.consecutive_failures,
+                        self._recent_reasons(session, document),
                     )
-                    session.add(Delivery(kind="admin", chat_id=chat_id, text=text))
-                    enqueued += 1
+                    if failing
+                    else partial(admin_recovered_message, platform.slug, document.kind)
+                )
+                enqueued += enqueue_admin_notices(session, self.admin_ids, text_in)
                 document.failure_alerted = failing
                 session.add(document)
         return enqueued

@@ -1,22 +1,34 @@
-"""Reports computed once per pair of versions and reused by every alert, page and /compare."""
+"""Reports computed once per pair of versions and reused by every alert, page and /compare.
+
+Who may make the model write: ``report_for`` (alerts of consecutive versions, and what a person asks the
+bot or the CLI for), within LLM_DAILY_CALLS a UTC day. ``stored_report`` (the web) never does.
+"""
 
 import asyncio
+import logging
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from alerts.admins import enqueue_admin_notices
+from alerts.text import admin_llm_cap_message
 from analysis.diff import build_diff
 from analysis.llm import write_report
 from analysis.report import PROMPT_VERSION, ChangeReport, document_language
 from storage.db import session_scope
+from storage.llm_usage import first_cap_notice, take_calls
 from storage.models import Report, Version, utcnow
-from storage.reports import ReportKey, find_report, save_report
+from storage.reports import ReportKey, best_report, find_report, save_report
+
+log = logging.getLogger(__name__)
 
 AUTOMATIC = "automatic"
+DAILY_CALLS = 200  # model calls a UTC day, all reports together (LLM_DAILY_CALLS)
 # A fallback report is asked of the model again, at most this often, until the model answers.
 RETRY_FALLBACK_AFTER = timedelta(minutes=10)
 
@@ -43,8 +55,14 @@ class ReportService:
         timeout: float = 60.0,
         retry_fallback_after: timedelta = RETRY_FALLBACK_AFTER,
         prices: Prices | None = None,
+        daily_calls: int = DAILY_CALLS,
+        admin_ids: frozenset[int] = frozenset(),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
+        self.daily_calls = daily_calls
+        self.admin_ids = admin_ids
+        self.clock = clock
         self.prices = prices
         self.retry_fallback_after = retry_fallback_after
         self.client = client
@@ -59,7 +77,30 @@ class ReportService:
         """A model's report is final; a fallback is retried once the model may be back."""
         if not stored.is_automatic or self.client is None:
             return True
-        return utcnow() - stored.created_at < self.retry_fallback_after
+        return self.clock() - stored.created_at < self.retry_fallback_after
+
+    def _reserve(self, count: int) -> bool:
+        """Count ``count`` model calls against today's cap; the first refusal of a day tells the admins."""
+        day = self.clock().date()
+        with session_scope(self.engine) as session:
+            if take_calls(session, day, count, self.daily_calls):
+                return True
+            if first_cap_notice(session, day):
+                log.warning(
+                    "LLM_DAILY_CALLS=%d reached: automatic reports until midnight UTC", self.daily_calls
+                )
+                enqueue_admin_notices(
+                    session,
+                    self.admin_ids,
+                    lambda language: admin_llm_cap_message(self.daily_calls, language),
+                )
+        return False
+
+    def stored_report(self, old: Version, new: Version, languages: Sequence[str]) -> ChangeReport | None:
+        """The best stored report of the pair (see ``best_report``), or None; never asks the model."""
+        with Session(self.engine) as session:
+            stored = best_report(session, old.id, new.id, languages)
+        return ChangeReport.model_validate(stored.body) if stored else None
 
     async def report_for(self, old: Version, new: Version, language: str | None = None) -> ChangeReport:
         """The report of the change from ``old`` to ``new``, in ``language`` (default: the document's)."""
@@ -69,9 +110,16 @@ class ReportService:
                 stored = find_report(session, key)
             if stored is not None and self._is_fresh(stored):
                 return ChangeReport.model_validate(stored.body)
-            diff = build_diff(old.text, new.text)
+            diff = await asyncio.to_thread(build_diff, old.text, new.text)
             run = await write_report(
-                self.client, self.model, diff, old.text, new.text, language=key.language, timeout=self.timeout
+                self.client,
+                self.model,
+                diff,
+                old.text,
+                new.text,
+                language=key.language,
+                timeout=self.timeout,
+                reserve=self._reserve,
             )
             with session_scope(self.engine) as session:
                 save_report(
@@ -84,5 +132,6 @@ class ReportService:
                     latency_ms=run.latency_ms,
                     failure=run.failure,
                     cost=self.prices.cost(run.prompt_tokens, run.completion_tokens) if self.prices else None,
+                    created_at=self.clock(),
                 )
             return run.report

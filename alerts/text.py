@@ -94,3 +94,7 @@ def admin_failing_message(slug: str, kind: str, count: int, reasons: list[str], 
 
 def admin_recovered_message(slug: str, kind: str, language: str) -> str:
     return say(language, "admin_recovered", slug=escape(slug), kind=escape(kind))
+
+
+def admin_llm_cap_message(cap: int, language: str) -> str:
+    return say(language, "admin_llm_cap", cap=cap)

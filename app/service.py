@@ -30,7 +30,8 @@ log = logging.getLogger("policywatch")
 
 
 def make_report_service(settings: Settings, engine: Engine) -> ReportService:
-    """Reports from the configured chat model, or the automatic fallback when no key is set."""
+    """Reports from the configured chat model (at most LLM_DAILY_CALLS a day), or the automatic fallback
+    when no key is set; `run`, `report` and the demo all build it here."""
     client = None
     if settings.OPENAI_API_KEY is not None:
         client = AsyncOpenAI(
@@ -43,7 +44,13 @@ def make_report_service(settings: Settings, engine: Engine) -> ReportService:
     if settings.LLM_PRICE_INPUT is not None and settings.LLM_PRICE_OUTPUT is not None:
         prices = Prices(settings.LLM_PRICE_INPUT, settings.LLM_PRICE_OUTPUT)
     return ReportService(
-        engine, client, settings.LLM_MODEL, settings.LLM_TIMEOUT.total_seconds(), prices=prices
+        engine,
+        client,
+        settings.LLM_MODEL,
+        settings.LLM_TIMEOUT.total_seconds(),
+        prices=prices,
+        daily_calls=settings.LLM_DAILY_CALLS,
+        admin_ids=settings.ADMIN_CHAT_IDS,
     )
 
 

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     LLM_TIMEOUT: Duration = timedelta(seconds=60)
     LLM_PRICE_INPUT: float | None = Field(default=None, ge=0)  # per million prompt tokens
     LLM_PRICE_OUTPUT: float | None = Field(default=None, ge=0)  # per million completion tokens
+    LLM_DAILY_CALLS: int = Field(default=200, ge=0)  # model calls a UTC day; past it, automatic reports
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
     ADMIN_CHAT_IDS: IdList = frozenset()

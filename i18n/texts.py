@@ -211,6 +211,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "✅ {slug}/{kind} 已恢复正常。",
         "en": "✅ {slug}/{kind} is fetched fine again.",
     },
+    "admin_llm_cap": {
+        "zh": "⚠️ 今天(UTC)的模型调用已达上限 LLM_DAILY_CALLS={cap}:到 UTC 午夜之前,新的报告都是自动报告。",
+        "en": "⚠️ Today's model calls (UTC) reached LLM_DAILY_CALLS={cap}: until midnight UTC, new reports "
+        "are the automatic ones.",
+    },
     "never": {"zh": "尚未检查", "en": "never"},
     "none": {"zh": "无", "en": "none"},
     "error": {

@@ -55,9 +55,9 @@ def best_report(
 def save_report(session: Session, key: ReportKey, **fields: object) -> Report:
     """Insert the report for ``key``, or replace the stored one (a fallback being upgraded)."""
     report = find_report(session, key) or Report(**key.__dict__, body={})
+    report.created_at = utcnow()
     for name, value in fields.items():
         setattr(report, name, value)
-    report.created_at = utcnow()
     session.add(report)
     session.flush()
     return report
