@@ -19,8 +19,7 @@ from analysis.diff import build_diff
 from analysis.llm import write_report
 from analysis.report import estimate_tokens
 from benchmarks.diff_bench import edited, shifted
-from tests.analysis.test_report import GOOD
-from tests.chat_server import Answer, ChatServer
+from tests.chat_server import SEED_REPORT, Answer, ChatServer
 from tests.pages import SEED_OLD, seed_text
 
 
@@ -31,7 +30,7 @@ def changed_paragraph_tokens(old: str, new: str) -> int:
 
 async def sent_tokens(old: str, new: str) -> tuple[int, int]:
     """Estimated prompt tokens of every request the report made, and how many requests."""
-    with ChatServer([Answer(GOOD)]) as server:
+    with ChatServer([Answer(SEED_REPORT)]) as server:
         client = AsyncOpenAI(api_key="bench", base_url=server.base_url, max_retries=0)
         await write_report(client, "bench-model", build_diff(old, new), old, new)
         total = sum(

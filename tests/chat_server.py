@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from tests.loopback import LoopbackServer, next_in_script
+from tests.pages import NEW_COMPANY, OLD_COMPANY
 
 
 @dataclass
@@ -72,3 +73,24 @@ class ChatServer(LoopbackServer):
                 pass
 
         return Handler
+
+
+# A model's good report of the seed pair's one change (line 147: the mall's operating company).
+SEED_REPORT = json.dumps(
+    {
+        "severity": "minor",
+        "headline": "极物商城运营主体变更",
+        "assessment": "微小勘误:仅关联运营方名称调整。",
+        "changes": [
+            {
+                "kind": "modified",
+                "section": "极物商城",
+                "what": f"运营主体由{OLD_COMPANY}改为{NEW_COMPANY}",
+                "impact": "对用户影响微乎其微",
+            }
+        ],
+        "conclusion": "无需采取行动。",
+        "actions": [],
+    },
+    ensure_ascii=False,
+)

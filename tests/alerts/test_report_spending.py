@@ -13,9 +13,8 @@ from storage.db import session_scope
 from storage.models import Alert, Delivery, Report, Version, utcnow
 from tests.alerts.test_delivery import LINKS, SOON_AFTER, drain, subscribe
 from tests.alerts.test_reports import client_for
-from tests.analysis.test_report import GOOD
 from tests.analysis.test_report_guards import FACE, SDK, answer, with_paragraph
-from tests.chat_server import Answer, ChatServer
+from tests.chat_server import SEED_REPORT, Answer, ChatServer
 from tests.pages import SEED_OLD, seed_text
 from tests.people import ADMIN_ID
 from tests.seed import NEW_AT, OLD_AT, add_document
@@ -41,7 +40,7 @@ def four_versions(engine) -> list[Version]:
 
 @pytest.fixture
 def chat_server():
-    with ChatServer([Answer(GOOD)]) as server:
+    with ChatServer([Answer(SEED_REPORT)]) as server:
         yield server
 
 

@@ -12,8 +12,7 @@ from alerts.reports import Prices, ReportService
 from storage.db import session_scope
 from storage.models import Document, Platform, Report, Version
 from storage.versions import FetchFacts, record_text
-from tests.analysis.test_report import GOOD
-from tests.chat_server import Answer, ChatServer
+from tests.chat_server import SEED_REPORT, Answer, ChatServer
 from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_COMPANY, SEED_NEW, SEED_OLD, seed_text
 from tests.servers import Page
 
@@ -37,7 +36,7 @@ def versions(engine) -> tuple[Version, Version]:
 
 @pytest.fixture
 def chat_server():
-    with ChatServer([Answer(GOOD)]) as server:
+    with ChatServer([Answer(SEED_REPORT)]) as server:
         yield server
 
 
@@ -73,7 +72,7 @@ async def test_a_report_in_the_readers_language_is_made_on_demand_and_cached(eng
 
 
 async def test_a_fallback_is_upgraded_once_the_endpoint_answers_again(engine, versions, chat_server):
-    chat_server.answers = [Answer(status=500), Answer(GOOD)]
+    chat_server.answers = [Answer(status=500), Answer(SEED_REPORT)]
     service = ReportService(
         engine, client_for(chat_server), "deepseek-chat", retry_fallback_after=timedelta(0)
     )
@@ -87,7 +86,7 @@ async def test_a_fallback_is_upgraded_once_the_endpoint_answers_again(engine, ve
 
 
 async def test_a_fallback_is_not_retried_on_every_request(engine, versions, chat_server):
-    chat_server.answers = [Answer(status=500), Answer(GOOD)]
+    chat_server.answers = [Answer(status=500), Answer(SEED_REPORT)]
     service = ReportService(engine, client_for(chat_server), "deepseek-chat")
     await service.report_for(*versions)
     assert (await service.report_for(*versions)).is_automatic
@@ -101,7 +100,7 @@ def test_report_command_with_a_model_and_without(cli, tracked, monkeypatch):
     automatic = cli("report", "zeekr", "previous")
     assert automatic.code == 0 and "(automatic report (no AI))" in automatic.out
     assert OLD_COMPANY in automatic.out and NEW_COMPANY in automatic.out and "极物商城" in automatic.out
-    with ChatServer([Answer(GOOD)]) as server:
+    with ChatServer([Answer(SEED_REPORT)]) as server:
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         result = cli("report", "极氪", "previous", "latest", "--json")

@@ -7,8 +7,8 @@ import pytest
 from analysis.diff import build_diff
 from analysis.llm import write_report
 from analysis.report import ChangeReport, Severity
-from tests.analysis.test_report import GOOD, OLD, report_for
-from tests.chat_server import Answer
+from tests.analysis.test_report import OLD, report_for
+from tests.chat_server import SEED_REPORT, Answer
 
 FACE = "为实现车辆无钥匙进入,我们会收集您的人脸识别信息并在车端进行比对。"
 SDK = "我们接入了友盟统计 SDK,用于统计应用崩溃与使用情况。"
@@ -24,7 +24,7 @@ def with_paragraph(added: str) -> str:
 
 
 def answer(severity: str, **fields: object) -> Answer:
-    return Answer(json.dumps({**json.loads(GOOD), "severity": severity, **fields}, ensure_ascii=False))
+    return Answer(json.dumps({**json.loads(SEED_REPORT), "severity": severity, **fields}, ensure_ascii=False))
 
 
 def long_answer(batch: int) -> Answer:
@@ -101,7 +101,7 @@ async def test_a_report_is_not_started_unless_all_its_batches_are_granted(chat):
         asked.append(count)
         return count <= 5
 
-    server, client = chat(Answer(GOOD))
+    server, client = chat(Answer(SEED_REPORT))
     run = await write_report(
         client, "deepseek-chat", build_diff(old, new), old, new, budget_tokens=700, reserve=five_left
     )
@@ -116,6 +116,6 @@ async def test_asking_again_after_a_bad_answer_is_one_more_call_to_grant(chat):
         granted.append(count)
         return len(granted) == 1
 
-    server, client = chat(Answer("{not json"), Answer(GOOD))
+    server, client = chat(Answer("{not json"), Answer(SEED_REPORT))
     run = await report_for(client, reserve=once)
     assert granted == [1, 1] and len(server.requests) == 1 and run.report.is_automatic
