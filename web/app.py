@@ -1,35 +1,66 @@
-"""The Starlette app: pages rendered with jinja2, in Chinese and English, escaping every policy text."""
+"""The Starlette app: pages rendered with jinja2, in Chinese and English, escaping every policy text.
 
+Every endpoint that reads the database or diffs is a plain function run in a worker thread, so the event
+loop shared with the bot, the checks and the sender never waits on a page.
+"""
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
 from web import feeds, pages
+from web.diff_view import DIFF_CACHE_CHARS, DiffViews
 from web.i18n import kind_namer, pick_language, translator
+from web.links import path_for, public_base
 from web.metrics import metrics
 from web.queries import NotFound
+from web.security import SecurityHeaders
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+log = logging.getLogger(__name__)
+
+# Pages worked on at once. Python runs one thread at a time (the GIL): more threads diffing and rendering
+# only take turns, and each turn makes /healthz, the bot and the sender wait longer for theirs.
+PAGE_SLOTS = 2
 
 
 @dataclass(frozen=True)
 class WebConfig:
     """What the pages need to know about where they are served."""
 
-    public_url: str = "http://localhost:8080"
+    public_url: str = "http://localhost:8080"  # the base of every absolute link and redirect
+    metrics_token: str | None = None  # METRICS_TOKEN: /metrics for others than loopback clients
+    diff_cache_chars: int = DIFF_CACHE_CHARS  # rendered diff tables kept, in characters (0: none)
+
+
+class ReportSource(Protocol):
+    """Stored change reports (``alerts.reports.ReportService``); the web never asks for a new one."""
+
+    def stored_report(self, old: Version, new: Version, languages: Sequence[str]) -> ChangeReport | None:
+        """The stored report of ``old`` → ``new``, a model's first, then in the order of ``languages``."""
+        ...
 
 
 def make_templates() -> Jinja2Templates:
@@ -39,26 +70,29 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return Jinja2Templates(env=environment, context_processors=[_language_context])
+    environment.globals["url_for"] = path_for
+    return Jinja2Templates(env=environment, context_processors=[_page_context])
 
 
-def _language_context(request: Request) -> dict[str, object]:
+def _page_context(request: Request) -> dict[str, object]:
     language = pick_language(request)
     return {
         "lang": language,
         "t": translator(language),
         "kind_name": kind_namer(language),
         "other_lang": "en" if language == "zh" else "zh",
+        "public_url": public_base(request),
     }
 
 
-async def healthz(request: Request) -> Response:
+def healthz(request: Request) -> Response:
     """Database reachability and the age of the last check, for load balancers and Docker."""
     try:
         with Session(request.app.state.engine) as session:
             checked_at = last_check_at(session)
-    except Exception as error:  # any database failure means unhealthy
-        return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
+    except Exception as error:  # any database failure means unhealthy; its details stay in the log
+        log.warning("health check: the database is unavailable: %s", error)
+        return JSONResponse({"status": "error", "database": "database unavailable"}, status_code=503)
     age = round((utcnow() - checked_at).total_seconds()) if checked_at else None
     return JSONResponse({"status": "ok", "database": "ok", "last_check_age_seconds": age})
 
@@ -69,17 +103,22 @@ async def not_found_page(request: Request, _exc: Exception) -> Response:
 
 
 async def error_page(request: Request, exc: Exception) -> Response:
+    """Other HTTP errors, with their headers (``Allow`` on a 405)."""
     assert isinstance(exc, HTTPException)  # registered for HTTPException only
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "error.html", {"message": exc.detail}, status_code=exc.status_code
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": exc.detail}, status_code=exc.status_code, headers=exc.headers
     )
 
 
-class ReportSource(Protocol):
-    """Where the diff page gets the change report (bot/reports.py); the web app only renders it."""
+def in_turn(endpoint: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    """A page in a worker thread, PAGE_SLOTS pages at a time: the others wait on the loop, not in threads."""
 
-    async def report_for(self, old: Version, new: Version, language: str | None = None) -> ChangeReport: ...
+    @functools.wraps(endpoint)
+    async def run(request: Request) -> Response:
+        async with request.app.state.page_slots:
+            return await run_in_threadpool(endpoint, request)
+
+    return run
 
 
 def create_app(
@@ -87,22 +126,27 @@ def create_app(
 ) -> Starlette:
     """The web app over ``engine``; without ``reports`` the diff page has no report block."""
     routes = [
-        Route("/", pages.home, name="home"),
+        Route("/", in_turn(pages.home), name="home"),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics, name="metrics"),
-        Route("/feeds/all.atom", feeds.all_changes, name="feed_all"),
-        Route("/p/{slug}", pages.platform, name="platform"),
-        Route("/p/{slug}/feed.atom", feeds.platform_changes, name="feed_platform"),
-        Route("/p/{slug}/{kind}/compare", pages.compare, name="compare"),
-        Route("/p/{slug}/{kind}/diff/{old:int}..{new:int}", pages.diff, name="diff"),
-        Route("/p/{slug}/{kind}/v/{version:int}.txt", pages.version_text, name="version_text"),
+        Route("/feeds/all.atom", in_turn(feeds.all_changes), name="feed_all"),
+        Route("/p/{slug}", in_turn(pages.platform), name="platform"),
+        Route("/p/{slug}/feed.atom", in_turn(feeds.platform_changes), name="feed_platform"),
+        Route("/p/{slug}/{kind}/compare", in_turn(pages.compare), name="compare"),
+        Route("/p/{slug}/{kind}/diff/{old:int}..{new:int}", in_turn(pages.diff), name="diff"),
+        Route("/p/{slug}/{kind}/v/{version:int}.txt", in_turn(pages.version_text), name="version_text"),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={404: not_found_page, NotFound: not_found_page, HTTPException: error_page},
     )
+    app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.state.engine = engine
     app.state.config = config or WebConfig()
     app.state.templates = make_templates()
     app.state.reports = reports
+    app.state.diff_views = DiffViews(app.state.config.diff_cache_chars)
+    app.state.page_slots = asyncio.Semaphore(PAGE_SLOTS)
     return app

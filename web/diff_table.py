@@ -48,6 +48,12 @@ class _RowWriter:
         )
 
 
+def header_row(translate: Callable[..., str], old_date: str, new_date: str) -> str:
+    """The table's column titles: each version with the date it was first seen."""
+    titles = (f"{translate('previous_version')} ({old_date})", f"{translate('current_version')} ({new_date})")
+    return "<tr><th></th>" + "".join(f'<th colspan="2">{escape(title)}</th>' for title in titles) + "</tr>"
+
+
 def render_diff_table(diff: Diff, translate: Callable[..., str], header: str) -> Markup:
     """The table: a header row, then each segment; long unchanged runs fold into ``<details>``."""
     writer = _RowWriter(diff, translate)

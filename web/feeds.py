@@ -1,4 +1,4 @@
-"""Atom feeds of changes: all platforms, or one."""
+"""Atom feeds of changes: all platforms, or one; each change's size as stored when it was recorded."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -7,7 +7,6 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from analysis.diff import DiffStats, build_diff
 from storage.models import Document, Platform
 from storage.timeline import Change, timeline
 from web.queries import platform_by_slug
@@ -20,7 +19,6 @@ class FeedEntry:
     platform: Platform
     document: Document
     change: Change
-    stats: DiffStats
 
 
 def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
@@ -28,33 +26,30 @@ def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
     for platform in platforms:
         documents = session.exec(select(Document).where(Document.platform_id == platform.id)).all()
         for document in documents:
-            for change in timeline(session, document.id):
-                if change.previous is not None:
-                    stats = build_diff(change.previous.text, change.version.text).stats
-                    entries.append(FeedEntry(platform, document, change, stats))
+            changes = timeline(session, document.id, texts=False)
+            entries += [FeedEntry(platform, document, change) for change in changes if change.previous]
     entries.sort(key=lambda entry: entry.change.at, reverse=True)
     return entries[:MAX_ENTRIES]
 
 
 def _feed(request: Request, title: str, entries: list[FeedEntry]) -> Response:
     updated = entries[0].change.at if entries else datetime(2025, 1, 1, tzinfo=UTC)
-    public_url = request.app.state.config.public_url.rstrip("/")
     return request.app.state.templates.TemplateResponse(
         request,
         "feed.xml",
-        {"title": title, "entries": entries, "updated": updated, "public_url": public_url},
+        {"title": title, "entries": entries, "updated": updated},
         media_type="application/atom+xml",
     )
 
 
-async def all_changes(request: Request) -> Response:
+def all_changes(request: Request) -> Response:
     with Session(request.app.state.engine) as session:
         platforms = list(session.exec(select(Platform).order_by(col(Platform.slug))))
         entries = _entries(session, platforms)
     return _feed(request, "PolicyWatch", entries)
 
 
-async def platform_changes(request: Request) -> Response:
+def platform_changes(request: Request) -> Response:
     with Session(request.app.state.engine) as session:
         platform = platform_by_slug(session, request.path_params["slug"])
         entries = _entries(session, [platform])

@@ -25,6 +25,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stated_effective": {"zh": "生效日期", "en": "Effective date"},
     "first_seen": {"zh": "首次发现", "en": "First seen"},
     "change_size": {"zh": "变化", "en": "Change"},
+    "unmeasured": {"zh": "变化", "en": "changes"},
     "baseline": {"zh": "首个版本", "en": "first version"},
     "revert": {"zh": "恢复为旧版本", "en": "back to an earlier version"},
     "large_change": {"zh": "大幅改写", "en": "large rewrite"},

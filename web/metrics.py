@@ -8,10 +8,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from storage.metrics import FETCH_BUCKETS_MS, Figures, read_figures
 from storage.models import utcnow
+from web.security import has_bearer_token, is_loopback_client
 
 
 def _age(since: datetime | None, now: datetime) -> float:
@@ -81,7 +82,14 @@ def _metrics(figures: Figures) -> Iterator[Metric]:
     )
 
 
-async def metrics(request: Request) -> Response:
+def metrics(request: Request) -> Response:
+    """The figures, for a loopback client or one with ``Authorization: Bearer METRICS_TOKEN``."""
+    if not (is_loopback_client(request) or has_bearer_token(request, request.app.state.config.metrics_token)):
+        return PlainTextResponse(
+            "metrics need a bearer token",
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(request.app.state.engine))
     return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

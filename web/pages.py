@@ -1,24 +1,30 @@
-"""The HTML pages: home, platform history, compare, diff, and a version's plain text."""
+"""The HTML pages: home, platform history, compare, diff, and a version's plain text.
+
+Plain functions: Starlette runs each in a worker thread (database reads, diffs and rendering off the loop).
+"""
 
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from analysis.dates import DateInputError, parse_version_ref
-from analysis.diff import build_diff
+from analysis.report import ChangeReport
+from storage.models import Version
 from storage.timeline import Change, CompareError, timeline, versions_to_compare
-from web.diff_table import render_diff_table
-from web.i18n import LANGUAGES
+from web.diff_view import DiffView
+from web.i18n import LANGUAGES, pick_language
+from web.links import public_link
 from web.queries import (
     document_by_path,
     histories,
+    newest_first,
     platform_by_slug,
     platforms_for_home,
-    timeline_entries,
     version_of,
 )
 
 MAX_QUERY_CHARS = 100
+MAX_ID_DIGITS = 10  # ids are 32-bit
 COOKIE_SECONDS = 365 * 24 * 3600
 
 
@@ -37,18 +43,25 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
     return response
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()[:MAX_QUERY_CHARS]
     with _session(request) as session:
         platforms = platforms_for_home(session, query or None)
     return render(request, "home.html", {"platforms": platforms, "query": query})
 
 
-async def platform(request: Request) -> Response:
+def platform(request: Request) -> Response:
     with _session(request) as session:
         found = platform_by_slug(session, request.path_params["slug"])
-        documents = [(history, timeline_entries(history.changes)) for history in histories(session, found)]
+        documents = [(history, newest_first(history.changes)) for history in histories(session, found)]
     return render(request, "platform.html", {"platform": found, "documents": documents})
+
+
+def _version_id(value: str) -> int:
+    """A version id picked in the form: ASCII digits only (``²`` and ``٢`` are digits to ``str.isdigit``)."""
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS):
+        raise CompareError("pick two versions from the lists")
+    return int(value)
 
 
 def _compare_target(request: Request, changes: list[Change]) -> str | None:
@@ -56,13 +69,11 @@ def _compare_target(request: Request, changes: list[Change]) -> str | None:
     params = request.query_params
     slug, kind = request.path_params["slug"], request.path_params["kind"]
     if params.get("from") and params.get("to"):
-        if not (params["from"].isdigit() and params["to"].isdigit()):
-            raise CompareError("pick two versions from the lists")
-        old_id, new_id = int(params["from"]), int(params["to"])
+        old_id, new_id = _version_id(params["from"]), _version_id(params["to"])
         if old_id == new_id:
             raise CompareError("pick two different versions")
-        return str(
-            request.url_for("diff", slug=slug, kind=kind, old=min(old_id, new_id), new=max(old_id, new_id))
+        return public_link(
+            request, "diff", slug=slug, kind=kind, old=min(old_id, new_id), new=max(old_id, new_id)
         )
     if params.get("date1"):
         second = params.get("date2") or "latest"
@@ -71,48 +82,73 @@ def _compare_target(request: Request, changes: list[Change]) -> str | None:
             parse_version_ref(params["date1"][:MAX_QUERY_CHARS]),
             parse_version_ref(second[:MAX_QUERY_CHARS]),
         )
-        return str(request.url_for("diff", slug=slug, kind=kind, old=old.id, new=new.id))
+        return public_link(request, "diff", slug=slug, kind=kind, old=old.id, new=new.id)
     return None
 
 
-async def compare(request: Request) -> Response:
+def compare(request: Request) -> Response:
     with _session(request) as session:
         found, document = document_by_path(session, request.path_params["slug"], request.path_params["kind"])
-        changes = timeline(session, document.id)
-        error = None
-        try:
-            target = _compare_target(request, changes)
-        except (CompareError, DateInputError) as problem:
-            target, error = None, str(problem)
-        if target:
-            return RedirectResponse(target, status_code=303)
-        versions = sorted(
-            {change.version.id: change.version for change in changes}.values(), key=lambda v: v.id
-        )
+        changes = timeline(session, document.id, texts=False)
+    error = None
+    try:
+        target = _compare_target(request, changes)
+    except (CompareError, DateInputError) as problem:
+        target, error = None, str(problem)
+    if target:
+        return RedirectResponse(target, status_code=303)
+    versions = sorted({change.version.id: change.version for change in changes}.values(), key=lambda v: v.id)
     context = {"platform": found, "document": document, "versions": versions, "error": error}
     return render(request, "compare.html", context, status_code=400 if error else 200)
 
 
-async def diff(request: Request) -> Response:
+def _ordered_pair(request: Request) -> Response:
+    """A reversed pair (``B..A``) is the same comparison as ``A..B``: one permalink, one page."""
+    params = request.path_params
+    target = public_link(
+        request,
+        "diff",
+        query=request.url.query,
+        slug=params["slug"],
+        kind=params["kind"],
+        old=params["new"],
+        new=params["old"],
+    )
+    return RedirectResponse(target, status_code=308)
+
+
+def _report(
+    request: Request, old: Version, new: Version, view: DiffView, language: str
+) -> ChangeReport | None:
+    """A stored report of the pair, else the automatic one; never a new model call."""
+    reports = request.app.state.reports
+    if reports is None:
+        return None
+    stored = reports.stored_report(old, new, (language, view.document_language))
+    return stored or view.automatic
+
+
+def diff(request: Request) -> Response:
+    if request.path_params["old"] > request.path_params["new"]:
+        return _ordered_pair(request)
     with _session(request) as session:
         found, document = document_by_path(session, request.path_params["slug"], request.path_params["kind"])
         old = version_of(session, document, request.path_params["old"])
         new = version_of(session, document, request.path_params["new"])
-    changes = build_diff(old.text, new.text)
-    reports = request.app.state.reports
+    language = pick_language(request)
+    view = request.app.state.diff_views.get(old, new, language)
     context = {
-        "report": await reports.report_for(old, new) if reports else None,
+        "report": _report(request, old, new, view, language),
         "platform": found,
         "document": document,
         "old": old,
         "new": new,
-        "diff": changes,
-        "render_table": render_diff_table,
+        "view": view,
     }
     return render(request, "diff.html", context)
 
 
-async def version_text(request: Request) -> Response:
+def version_text(request: Request) -> Response:
     with _session(request) as session:
         _platform, document = document_by_path(
             session, request.path_params["slug"], request.path_params["kind"]

@@ -1,10 +1,10 @@
 """What the pages show, read from storage in one place."""
 
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from analysis.diff import DiffStats, build_diff
 from storage.models import Document, Platform, Version
 from storage.search import platforms_matching
 from storage.timeline import Change, timeline
@@ -25,12 +25,6 @@ class DocumentHistory:
         return self.changes[-1] if len(self.changes) > 1 else None
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    change: Change
-    stats: DiffStats | None  # None for the first version
-
-
 def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platform, list[DocumentHistory]]]:
     """Active platforms (or those matching ``query``) with their documents' histories."""
     platforms = platforms_matching(session, query)
@@ -41,11 +35,22 @@ def histories(session: Session, platform: Platform) -> list[DocumentHistory]:
     documents = session.exec(
         select(Document).where(Document.platform_id == platform.id).order_by(col(Document.kind))
     ).all()
-    return [DocumentHistory(document, timeline(session, document.id)) for document in documents]
+    return [DocumentHistory(document, timeline(session, document.id, texts=False)) for document in documents]
+
+
+# What a slug or a document kind can be (the catalog's rules, loosened): anything else is not asked for.
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _known_shape(name: str) -> str:
+    """``name`` when it could be a slug or a kind; else NotFound (PostgreSQL refuses NUL in text)."""
+    if not _NAME.fullmatch(name):
+        raise NotFound(name)
+    return name
 
 
 def platform_by_slug(session: Session, slug: str) -> Platform:
-    platform = session.exec(select(Platform).where(Platform.slug == slug)).first()
+    platform = session.exec(select(Platform).where(Platform.slug == _known_shape(slug))).first()
     if platform is None:
         raise NotFound(slug)
     return platform
@@ -53,7 +58,7 @@ def platform_by_slug(session: Session, slug: str) -> Platform:
 
 def document_of(session: Session, platform: Platform, kind: str) -> Document:
     document = session.exec(
-        select(Document).where(Document.platform_id == platform.id, Document.kind == kind)
+        select(Document).where(Document.platform_id == platform.id, Document.kind == _known_shape(kind))
     ).first()
     if document is None:
         raise NotFound(kind)
@@ -76,12 +81,6 @@ def version_of(session: Session, document: Document, version_id: int) -> Version
     return version
 
 
-def timeline_entries(changes: list[Change]) -> list[TimelineEntry]:
-    """Each change with the size of its diff from the version before, newest first."""
-    entries = [
-        TimelineEntry(
-            change, build_diff(change.previous.text, change.version.text).stats if change.previous else None
-        )
-        for change in changes
-    ]
-    return entries[::-1]
+def newest_first(changes: list[Change]) -> list[Change]:
+    """A timeline to show: the latest change on top."""
+    return changes[::-1]

@@ -100,6 +100,9 @@ def test_compare_form_by_versions_and_by_dates_redirects_to_permalinks(site):
         ("?date1=2026-01-05&date2=latest", "same version"),
         ("?from=1&to=1", "two different versions"),
         ("?from=abc&to=-2", "pick two versions"),
+        ("?from=²&to=1", "pick two versions"),  # str.isdigit() says yes, int() says no
+        ("?from=1&to=٢", "pick two versions"),  # an Arabic-Indic digit: int() would read it
+        ("?from=1&to=" + "9" * 5000, "pick two versions"),
     ],
 )
 def test_compare_explains_what_is_wrong(site, query, message):
@@ -119,6 +122,10 @@ def test_compare_explains_what_is_wrong(site, query, message):
         "/p/zeekr/privacy_policy/v/4.txt",
         "/p/nosuch/feed.atom",
         "/no/such/page",
+        "/p/%00",  # PostgreSQL refuses NUL in text: never ask it
+        "/p/zeekr/%00/compare",
+        "/p/%00/feed.atom",
+        "/p/zeekr/",  # no redirect built from the Host header
     ],
 )
 def test_unknown_things_get_a_404_page_that_helps(site, path):
