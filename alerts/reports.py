@@ -6,10 +6,10 @@ bot or the CLI for), within LLM_DAILY_CALLS a UTC day. ``stored_report`` (the we
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakValueDictionary
 
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
@@ -68,7 +68,15 @@ class ReportService:
         self.client = client
         self.model = model if client is not None else AUTOMATIC
         self.timeout = timeout
-        self._locks: defaultdict[ReportKey, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # a lock per report being made; it goes away with the last coroutine that holds or awaits it
+        self._locks: WeakValueDictionary[ReportKey, asyncio.Lock] = WeakValueDictionary()
+
+    def _lock(self, key: ReportKey) -> asyncio.Lock:
+        """One lock per key while anyone needs it, so concurrent askers compute a report once."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     def _key(self, old: Version, new: Version, language: str) -> ReportKey:
         return ReportKey(old.id, new.id, self.model, PROMPT_VERSION, language)
@@ -105,7 +113,7 @@ class ReportService:
     async def report_for(self, old: Version, new: Version, language: str | None = None) -> ChangeReport:
         """The report of the change from ``old`` to ``new``, in ``language`` (default: the document's)."""
         key = self._key(old, new, language or document_language(new.text))
-        async with self._locks[key]:
+        async with self._lock(key):
             with Session(self.engine) as session:
                 stored = find_report(session, key)
             if stored is not None and self._is_fresh(stored):
