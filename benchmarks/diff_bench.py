@@ -2,11 +2,15 @@
 
 Cases, on a ~110 KB Chinese policy built from the seed text: the seed pair, 10 % and 50 % of the
 paragraphs edited, a full rewrite, and a 200 KB pair. Each side is timed in the same run (best of
-7), and the ratio ours / HtmlDiff is printed. Run: .venv/bin/python benchmarks/diff_bench.py
+7), and the ratio ours / HtmlDiff is printed. Then 1 MB pairs of every shape that used to cost
+minutes (one huge line, many lines, all lines different, repeated lines, random CJK...): ours (model,
+then model + table, best of 3, each meant to stay under 2 s) against HtmlDiff stopped after
+BASELINE_LIMIT seconds. Run: .venv/bin/python benchmarks/diff_bench.py
 """
 
 import asyncio
 import difflib
+import multiprocessing
 import random
 import sys
 import tempfile
@@ -30,6 +34,9 @@ from web.i18n import translator
 
 REPEATS = 7
 INSERT = "并向合作方提供您的设备信息与位置信息"
+MEGABYTE = 1_000_000
+BASELINE_LIMIT = 20  # seconds HtmlDiff gets on a 1 MB shape before it is stopped
+CJK = [chr(code) for code in range(0x4E00, 0x4E00 + 3000)]
 
 
 def edited(text: str, share: float, seed: int) -> str:
@@ -68,10 +75,60 @@ def cases() -> dict[str, tuple[str, str]]:
     }
 
 
-def best_of(run) -> float:
-    """The best of REPEATS runs; one run when it takes over 5 s (HtmlDiff on a rewrite takes minutes)."""
+def cjk(rng: random.Random, length: int) -> str:
+    """``length`` random common CJK ideographs (3 bytes each in UTF-8)."""
+    return "".join(rng.choices(CJK, k=length))
+
+
+def lines_of(rng: random.Random, count: int, length: int, alphabet: list[str] = CJK) -> list[str]:
+    return ["".join(rng.choices(alphabet, k=length)) for _ in range(count)]
+
+
+def megabyte_shapes() -> dict[str, tuple[str, str]]:
+    """Pairs of ~1 MB texts (UTF-8) in the shapes that are hardest for a line and character diff."""
+    rng = random.Random(11)
+    line = cjk(rng, MEGABYTE // 3)
+    half = len(line) // 2
+    words = " ".join(rng.choices(["we", "share", "your", "data", "with", "partners"], k=MEGABYTE // 6))
+    short = lines_of(rng, MEGABYTE // 63, 20)
+    repeated = ["同意"] * (MEGABYTE // 7)
+    policy = "\n\n".join(shifted(seed_text(SEED_OLD), by) for by in range(19))
+    return {
+        "1 line, 2 chars changed": (line, line[:half] + "变更" + line[half + 2 :]),
+        "1 line, all different": (line, cjk(rng, len(line))),
+        "1 Latin line, words swapped": (words, words.replace("share", "sell")),
+        "20 lines of 50 KB, unrelated": (
+            "\n".join(lines_of(rng, 20, 16_000)),
+            "\n".join(lines_of(rng, 20, 16_000)),
+        ),
+        "all lines different": ("\n".join(short), "\n".join(lines_of(rng, len(short), 20))),
+        "every other line changed": (
+            "\n".join(short),
+            "\n".join(text if index % 2 else cjk(rng, 20) for index, text in enumerate(short)),
+        ),
+        "every line, 1 char changed": (
+            "\n".join(short),
+            "\n".join(text[:10] + "改" + text[11:] for text in short),
+        ),
+        "shuffled lines": ("\n".join(short), "\n".join(rng.sample(short, len(short)))),
+        "repeated lines, ends changed": (
+            "\n".join(["头", *repeated, "尾"]),
+            "\n".join(["首", *repeated[:-5], "末"]),
+        ),
+        "repeated vs other repeated": ("\n".join(repeated), "\n".join(["拒绝"] * len(repeated))),
+        "random CJK, 8-char alphabet": tuple(
+            "\n".join("".join(rng.choices(CJK[:8], k=rng.randrange(1, 4))) for _ in range(MEGABYTE // 9))
+            for _ in range(2)
+        ),
+        "1-char lines": tuple("\n".join(rng.choices(CJK[:50], k=MEGABYTE // 4)) for _ in range(2)),
+        "policy, 10% edited": (policy, edited(policy, 0.10, 6)),
+    }
+
+
+def best_of(run, repeats: int = REPEATS) -> float:
+    """The best of ``repeats`` runs; one run when it takes over 5 s (HtmlDiff on a rewrite takes minutes)."""
     times: list[float] = []
-    while len(times) < REPEATS and not (times and times[0] > 5):
+    while len(times) < repeats and not (times and times[0] > 5):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
@@ -96,6 +153,40 @@ def store(engine, pairs: dict[str, tuple[str, str]]) -> dict[str, str]:
             ).version.id
             paths[name] = f"/p/bench/{document.kind}/diff/{first}..{second}"
     return paths
+
+
+def _time_html_diff(old: str, new: str, answer) -> None:
+    started = time.perf_counter()
+    difflib.HtmlDiff().make_table(old.split("\n"), new.split("\n"))
+    answer.send(time.perf_counter() - started)
+
+
+def html_diff_seconds(old: str, new: str) -> float | None:
+    """HtmlDiff's time in a child process, or None when it is still running after BASELINE_LIMIT s."""
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(target=_time_html_diff, args=(old, new, sender))
+    child.start()
+    finished = receiver.poll(BASELINE_LIMIT)
+    seconds = receiver.recv() if finished else None
+    child.kill()
+    child.join()
+    return seconds
+
+
+def megabyte_table() -> None:
+    """Each 1 MB shape: our model, model + table, and HtmlDiff (stopped after BASELINE_LIMIT s)."""
+    translate = translator("zh")
+    print(f"\n1 MB shapes: best of 3; HtmlDiff stopped after {BASELINE_LIMIT} s")
+    columns = (("KB old/new", 12), ("rows", 8), ("model (s)", 11), ("+table (s)", 12), ("HtmlDiff (s)", 14))
+    print(f"{'shape':<30}" + "".join(f"{title:>{width}}" for title, width in columns))
+    for name, (old, new) in megabyte_shapes().items():
+        model = best_of(lambda: build_diff(old, new), 3)  # noqa: B023
+        table = best_of(lambda: render_diff_table(build_diff(old, new), translate, ""), 3)  # noqa: B023
+        baseline = html_diff_seconds(old, new)
+        shown = f"{baseline:.3f}" if baseline is not None else f"> {BASELINE_LIMIT}"
+        kilobytes = f"{len(old.encode()) // 1024}/{len(new.encode()) // 1024}"
+        rows = len(build_diff(old, new).rows)
+        print(f"{name:<30}{kilobytes:>12}{rows:>8}{model:>11.3f}{table:>12.3f}{shown:>14}")
 
 
 def main() -> None:
@@ -132,6 +223,7 @@ def main() -> None:
                 f"{name:<14}{kilobytes:>12}{ours:>10.4f}{theirs:>14.4f}{ours / theirs:>7.2f}"
                 f"{whole:>10.4f}{whole / theirs:>7.2f}"
             )
+    megabyte_table()
 
 
 if __name__ == "__main__":
