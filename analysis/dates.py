@@ -115,12 +115,44 @@ def parse_version_ref(value: str) -> date | str:
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# What a check interval (CHECK_INTERVAL, a catalog ``interval``) may be: seconds for tests, a month at most.
+MIN_INTERVAL = timedelta(seconds=1)
+MAX_INTERVAL = timedelta(days=30)
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 def parse_duration(value: str) -> timedelta:
     """Parse ``<number><unit>`` (s, m, h or d), such as ``90s``, ``30m``, ``6h`` or ``1d``."""
-    match = _DURATION.match(value)
+    match = _DURATION.match(value) if len(value) <= 40 else None
     if not match:
-        raise ValueError(f"{value!r} is not a duration; use a number and a unit, e.g. 90s, 30m, 6h or 1d")
+        raise ValueError(
+            f"{_shown(value)} is not a duration; use a number and a unit, e.g. 90s, 30m, 6h or 1d"
+        )
     amount, unit = int(match.group(1)), match.group(2).lower()
-    return timedelta(seconds=amount * _UNIT_SECONDS[unit])
+    try:
+        return timedelta(seconds=amount * _UNIT_SECONDS[unit])
+    except OverflowError:
+        raise ValueError(f"{_shown(value)} is too long a duration") from None
+
+
+def check_interval(interval: timedelta) -> timedelta:
+    """``interval`` itself when it is between MIN_INTERVAL and MAX_INTERVAL, else a ValueError."""
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        bounds = f"{_duration_text(MIN_INTERVAL)} and {_duration_text(MAX_INTERVAL)}"
+        raise ValueError(f"an interval must be between {bounds}, not {interval.total_seconds():.0f} seconds")
+    return interval
+
+
+def parse_interval(value: str) -> timedelta:
+    """A check interval typed as :func:`parse_duration` reads it, between MIN_INTERVAL and MAX_INTERVAL."""
+    return check_interval(parse_duration(value))
+
+
+def _duration_text(duration: timedelta) -> str:
+    """``30d``, ``6h``, ``1s``: a whole number of seconds in the largest unit that divides it."""
+    seconds = int(duration.total_seconds())
+    unit = next(unit for unit in "dhms" if seconds % _UNIT_SECONDS[unit] == 0)
+    return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
