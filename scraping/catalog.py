@@ -1,10 +1,12 @@
 """The catalog of tracked platforms: a YAML file, validated whole at load."""
 
-import re
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
+import regex
 import yaml
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
@@ -18,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from analysis.dates import parse_duration
+from analysis.dates import check_interval, parse_interval
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _KIND = r"^[a-z][a-z0-9_]{0,62}$"
@@ -37,19 +39,44 @@ def _check_selector(selector: str) -> str:
 
 
 def _check_pattern(pattern: str) -> str:
+    """A valid ``regex`` pattern (the module that runs them, with a time limit per page)."""
     try:
-        re.compile(pattern)
-    except re.error as error:
+        regex.compile(pattern)
+    except regex.error as error:
         raise ValueError(f"{pattern!r} is not a valid regular expression ({error})") from None
     return pattern
 
 
-def _as_duration(value: object) -> object:
-    return parse_duration(value) if isinstance(value, str) else value
+def _as_interval(value: object) -> object:
+    return parse_interval(value) if isinstance(value, str) else value
+
+
+def _is_hidden(char: str) -> bool:
+    """Whitespace, control and format characters (zero-width, bidi): none belongs in a URL."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _check_url(url: str) -> str:
+    """An absolute http(s) URL with a host, parsed (not prefix-matched), with nothing hidden in it."""
+    shown = repr(url[:200])
+    if any(_is_hidden(char) for char in url):
+        raise ValueError(f"{shown} holds whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # the parser says so when the port is not a number from 0 to 65535
+    except ValueError as error:
+        raise ValueError(f"{shown} is not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise ValueError(f"{shown} is not an http(s) URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{shown} holds a user name or password; catalog URLs are public")
+    return url
 
 
 CssSelector = Annotated[str, AfterValidator(_check_selector)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
+Interval = Annotated[timedelta, BeforeValidator(_as_interval), AfterValidator(check_interval)]
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
 
 
 def _refuse_repeats(field: str, values: list[str]) -> None:
@@ -71,19 +98,12 @@ class DocumentSpec(_Strict):
     """One document of a platform as the catalog describes it."""
 
     kind: str = Field(pattern=_KIND)
-    url: str
+    url: HttpUrl
     select: list[CssSelector] = []
     remove: list[CssSelector] = []
     render: Literal["http", "browser"] = "http"
-    interval: Annotated[timedelta, BeforeValidator(_as_duration)] | None = None
+    interval: Interval | None = None
     ignore: list[Pattern] = []
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError(f"{url!r} is not an http(s) URL")
-        return url
 
     def options(self) -> dict[str, Any]:
         """What extraction and scheduling need, as stored with the document."""
@@ -139,6 +159,8 @@ def parse_catalog(source: str, path: Path) -> Catalog:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise CatalogError(f"{path}{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        raise CatalogError(f"{path}: nested too deeply to be a catalog") from None
     try:
         return Catalog.model_validate(raw)
     except ValidationError as error:

@@ -1,7 +1,12 @@
 """Volatile fragments that are not policy content: removed before texts are compared or stored."""
 
 import re
+import time
 from functools import lru_cache
+
+import regex
+
+from scraping.errors import ExtractError
 
 # Each rule removes a fragment of a line; a line left empty disappears with it.
 DEFAULT_RULES = [
@@ -23,24 +28,41 @@ DEFAULT_RULES = [
 _DEFAULT = re.compile("|".join(f"(?:{rule})" for rule in DEFAULT_RULES), re.IGNORECASE)
 # Every default rule needs a digit but 刚刚: lines without either (most of a policy) are skipped quickly.
 _MAY_BE_NOISE = re.compile(r"\d|刚刚")
+# Seconds a document's own ``ignore`` patterns may take on one page: the catalog's patterns are not ours,
+# and one that backtracks catastrophically, like (a|aa)+$, must fail its check, not hang it.
+IGNORE_TIME_LIMIT = 1.0
 
 
 @lru_cache(maxsize=256)
-def compile_ignore(extra: tuple[str, ...] = ()) -> re.Pattern[str] | None:
-    """A document's own ``ignore`` patterns as one pattern (None when it has none)."""
-    return re.compile("|".join(f"(?:{rule})" for rule in extra)) if extra else None
+def compile_ignore(extra: tuple[str, ...] = ()) -> regex.Pattern[str] | None:
+    """A document's own ``ignore`` patterns as one pattern (None when it has none), run with a time limit."""
+    return regex.compile("|".join(f"(?:{rule})" for rule in extra)) if extra else None
 
 
-def _strip_line(line: str, extra: re.Pattern[str] | None) -> str:
+def _strip_line(line: str, extra: regex.Pattern[str] | None, deadline: float) -> str:
     cleaned = _DEFAULT.sub("", line) if _MAY_BE_NOISE.search(line) else line
-    return extra.sub("", cleaned) if extra else cleaned
+    return extra.sub("", cleaned, timeout=max(deadline - time.monotonic(), 0.001)) if extra else cleaned
 
 
-def strip_noise(text: str, extra: re.Pattern[str] | None = None) -> str:
+def _stripped_lines(text: str, extra: regex.Pattern[str] | None, time_limit: float) -> list[tuple[str, str]]:
+    """Each line with its stripped form; an ExtractError when ``extra`` takes over ``time_limit`` seconds."""
+    deadline = time.monotonic() + time_limit
+    try:
+        return [(line, _strip_line(line, extra, deadline)) for line in text.split("\n")]
+    except TimeoutError:
+        pattern = extra.pattern if extra else ""
+        raise ExtractError(
+            f"the catalog's ignore patterns took over {time_limit:g} s on this page (they backtrack too much;"
+            f" simplify them): {pattern[:200]}"
+        ) from None
+
+
+def strip_noise(
+    text: str, extra: regex.Pattern[str] | None = None, time_limit: float = IGNORE_TIME_LIMIT
+) -> str:
     """``text`` without volatile fragments (default rules and ``extra``); lines left empty are dropped."""
     kept = []
-    for line in text.split("\n"):
-        cleaned = _strip_line(line, extra)
+    for line, cleaned in _stripped_lines(text, extra, time_limit):
         if cleaned != line:
             cleaned = " ".join(cleaned.split())
         if cleaned or not line:
