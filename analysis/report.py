@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from analysis.diff import Diff, Row, RowKind
+from analysis.disguise import strip_disguises_in
 from analysis.entities import company_spans
 from analysis.sections import headings_above
 
@@ -412,7 +413,8 @@ def parse_reply(content: str | None) -> ChangeReport:
     except json.JSONDecodeError as error:
         raise ReplyError(f"the answer is not JSON ({error.msg})") from None
     try:
-        return ChangeReport.model_validate({**data, "is_automatic": False})
+        report = ChangeReport.model_validate({**data, "is_automatic": False})
+        return ChangeReport.model_validate(strip_disguises_in(report.model_dump()))  # bidi and tag characters
     except (ValidationError, TypeError) as error:
         raise ReplyError(f"the answer is not a report: {str(error)[:300]}") from None
 
