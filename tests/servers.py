@@ -1,9 +1,16 @@
 """A real HTTP server on loopback serving fixture pages that tests can switch at any time."""
 
 import contextlib
+import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import httpcore
+import pytest
 
 from tests.loopback import LoopbackServer, next_in_script
 
@@ -99,3 +106,107 @@ class PageServer(LoopbackServer):
                 pass
 
         return Handler
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class Network:
+    """The tests' network, at httpcore's dialler: every TCP dial is recorded, and none leaves the machine.
+
+    ``routes`` makes an address (a public-looking one, say) lead to a loopback address, as if that
+    server lived there; other non-loopback addresses are unreachable. Install it with ``install``.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, str] = {}
+        self.dials: list[tuple[str, int]] = []
+
+    def dialled_hosts(self) -> set[str]:
+        return {host for host, _ in self.dials}
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Route every httpcore dial in this process through the network (undone with ``monkeypatch``)."""
+        original = httpcore.AnyIOBackend.connect_tcp
+        network = self
+
+        async def connect_tcp(
+            backend: httpcore.AnyIOBackend, host: str, port: int, *args: object, **kwargs: object
+        ) -> httpcore.AsyncNetworkStream:
+            network.dials.append((host, port))
+            target = network.routes.get(host, host)
+            if target not in LOOPBACK_HOSTS:
+                raise httpcore.ConnectError(f"{host} is unreachable from the tests' network")
+            return await original(backend, target, port, *args, **kwargs)
+
+        monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", connect_tcp)
+
+
+class TlsPageServer(PageServer):
+    """The page server over TLS with the given certificate; records the server names (SNI) clients ask for."""
+
+    def __init__(self, certificate: Path, key: Path) -> None:
+        super().__init__()
+        self.server_names: list[str | None] = []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, key)
+        context.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+
+class TcpListener:
+    """A bare TCP port on loopback that counts the connections made to it (nothing should come)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.connections = 0
+
+    @property
+    def port(self) -> int:
+        return self._socket.getsockname()[1]
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def __enter__(self) -> "TcpListener":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopping.set()
+        self._thread.join()
+        self._socket.close()
+
+
+PUBLIC_A, PUBLIC_B = "93.184.216.34", "93.184.216.35"  # public-looking; the tests' network routes them
+
+
+class RebindingDns:
+    """A DNS for tests: a host's first answers are the scripted ones, then it rebinds to 127.0.0.1."""
+
+    def __init__(self, host: str, *first: str) -> None:
+        self.host, self.first = host, list(first)
+        self.lookups = 0
+
+    async def __call__(self, host: str, _port: int) -> list[str]:
+        assert host == self.host
+        self.lookups += 1
+        return [self.first.pop(0) if self.first else "127.0.0.1"]
+
+
+def on_host(url: str, host: str) -> str:
+    """``url`` (on 127.0.0.1) with ``host`` in its place."""
+    return url.replace("127.0.0.1", host, 1)

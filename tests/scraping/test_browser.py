@@ -1,9 +1,6 @@
 """The headless-browser path, in real Chromium: JavaScript pages, the 403 fallback, the SSRF guard."""
 
-from pathlib import Path
-
 import httpx
-import pytest
 
 from scraping.browser import BrowserRenderer
 from scraping.check import Checker
@@ -11,29 +8,11 @@ from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from storage.models import CheckOutcome
 from tests.pages import SEED_OLD, policy_page, script_rendered_page, seed_text
+from tests.scraping.conftest import CHROMIUM
 from tests.scraping.test_check_faults import Tracker
 from tests.servers import Page
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, installed by the test command
 TEXT = seed_text(SEED_OLD)
-
-
-@pytest.fixture
-async def browser_tracker(engine, page_server):
-    """Opens trackers whose fetcher has a browser; ``allow_private`` opens the SSRF guard for loopback."""
-    opened: list[tuple] = []
-
-    async def open_tracker(*, allow_private: bool = True) -> Tracker:
-        client = make_client(allow_private_networks=allow_private, timeout_seconds=10)
-        renderer = BrowserRenderer(CHROMIUM, allow_private_networks=allow_private, timeout_seconds=20)
-        opened.append((client, renderer))
-        fetcher = Fetcher(client, HostLimiter(delay=0), renderer=renderer)
-        return Tracker(engine, page_server, Checker(engine, fetcher, confirm_delay=0))
-
-    yield open_tracker
-    for client, renderer in opened:
-        await client.aclose()
-        await renderer.aclose()
 
 
 async def test_a_javascript_page_is_read_after_its_scripts_run(browser_tracker):
@@ -69,7 +48,9 @@ async def test_the_browser_refuses_private_addresses_too(browser_tracker):
     assert tracker.server.requests == []
 
 
-async def test_the_browser_refuses_a_redirect_to_a_private_address(engine, page_server):
+async def test_the_browser_refuses_a_redirect_to_a_private_address(engine, page_server, network):
+    network.routes["93.184.216.34"] = "127.0.0.1"  # the public address the first hop is connected at
+
     async def resolver(host: str, _port: int) -> list[str]:
         """This test's DNS: the first hop passes for a public host, the redirect target is loopback."""
         return ["93.184.216.34"] if host == "127.0.0.1" else ["127.0.0.1"]

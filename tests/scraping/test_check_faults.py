@@ -19,7 +19,7 @@ from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Version, utcnow
 from tests.conftest import zeekr
 from tests.pages import NEW_PAGE, OLD_PAGE, SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
-from tests.servers import Page
+from tests.servers import Page, on_host
 
 OLD_TEXT, NEW_TEXT = seed_text(SEED_OLD), seed_text(SEED_NEW)
 FAILED, UNCHANGED, NEW = CheckOutcome.FAILED, CheckOutcome.UNCHANGED, CheckOutcome.NEW_VERSION
@@ -31,8 +31,13 @@ class Tracker:
     def __init__(self, engine, server, checker: Checker) -> None:
         self.engine, self.server, self.checker = engine, server, checker
 
-    def track(self, path: str, page: Page | list[Page], **document: object) -> None:
+    def track(
+        self, path: str, page: Page | list[Page], *, host: str | None = None, **document: object
+    ) -> None:
+        """Serve ``page`` at ``path`` and track it (at ``host`` instead of 127.0.0.1, when given)."""
         url = self.server.serve(path, page)
+        if host:
+            url = on_host(url, host)
         catalog = parse_catalog(yaml.safe_dump({"platforms": [zeekr(url, **document)]}), Path("test.yaml"))
         with session_scope(self.engine) as session:
             sync_catalog(session, catalog, utcnow())
@@ -247,7 +252,9 @@ async def test_a_pdf_policy_is_tracked_like_a_page(tracker):
     assert tracker.versions()[1].stated_update_date.isoformat() == "2025-05-19"
 
 
-async def test_a_redirect_to_a_private_address_is_refused_before_connecting(engine, page_server):
+async def test_a_redirect_to_a_private_address_is_refused_before_connecting(engine, page_server, network):
+    network.routes["93.184.216.34"] = "127.0.0.1"  # the public address the first hop is connected at
+
     async def resolver(host: str, _port: int) -> list[str]:
         """This test's DNS: the first hop passes for a public host, the redirect target is loopback."""
         return ["93.184.216.34"] if host == "127.0.0.1" else ["127.0.0.1"]
