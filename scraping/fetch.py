@@ -3,7 +3,8 @@
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -18,7 +19,7 @@ from tenacity import (
 )
 
 from scraping.errors import BotBlockedError, FetchError, PermanentFetchError, TransientFetchError
-from scraping.guard import PublicOnlyTransport, Resolver, resolve
+from scraping.guard import GuardedTransport, Resolver, refuse_redirects_off_http, resolve
 from scraping.politeness import HostLimiter
 
 USER_AGENT = (
@@ -61,13 +62,18 @@ def make_client(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     resolver: Resolver = resolve,
 ) -> httpx.AsyncClient:
-    """The shared HTTP client: browser-like headers, at most five redirects, public hosts only by default."""
+    """The shared HTTP client: browser-like headers, at most five redirects, through the SSRF guard.
+
+    Only http(s) is fetched, and each host is connected at the address that was resolved and checked
+    (public only, unless ``allow_private_networks``). No proxy from the environment is used.
+    """
     return httpx.AsyncClient(
-        transport=None if allow_private_networks else PublicOnlyTransport(resolver),
+        transport=GuardedTransport(resolver, allow_private_networks=allow_private_networks),
         headers=DEFAULT_HEADERS,
         timeout=httpx.Timeout(timeout_seconds, connect=10.0),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
+        event_hooks={"response": [refuse_redirects_off_http]},
     )
 
 
@@ -93,7 +99,8 @@ def error_for_status(status: int, url: str, retry_after: str | None = None) -> F
     return PermanentFetchError(message, status=status)
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
+async def _read_body(response: httpx.Response) -> bytes:
+    """The decoded body; fails once it passes MAX_BODY_BYTES."""
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
@@ -103,6 +110,28 @@ async def _read_capped(response: httpx.Response) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _deadline(client: httpx.AsyncClient) -> float:
+    """How long a request may take in all (httpx times each read: a body may drip a byte at a time)."""
+    return client.timeout.read or DEFAULT_TIMEOUT_SECONDS
+
+
+@asynccontextmanager
+async def _fetch_errors(url: str) -> AsyncIterator[None]:
+    """httpx's errors (and the deadline) as FetchError subclasses."""
+    try:
+        yield
+    except httpx.TooManyRedirects:
+        raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
+    except (httpx.TimeoutException, TimeoutError):
+        raise TransientFetchError(f"timed out fetching {url}") from None
+    except httpx.UnsupportedProtocol:
+        raise PermanentFetchError(f"not an http(s) URL: {url}") from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
+        raise TransientFetchError(f"network error fetching {url}: {error}") from None
+    except httpx.InvalidURL as error:
+        raise PermanentFetchError(f"invalid URL {url}: {error}") from None
 
 
 async def fetch_url(
@@ -115,26 +144,16 @@ async def fetch_url(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     started = time.perf_counter()
-    # httpx times each read; the read timeout also bounds the whole request, so a body dripping a
-    # byte at a time cannot hold a check forever.
-    deadline = client.timeout.read or DEFAULT_TIMEOUT_SECONDS
-    try:
-        async with asyncio.timeout(deadline), client.stream("GET", url, headers=headers) as response:
-            if response.status_code not in (200, 304):
-                raise error_for_status(
-                    response.status_code, str(response.url), response.headers.get("retry-after")
-                )
-            body = await _read_capped(response) if response.status_code == 200 else b""
-    except httpx.TooManyRedirects:
-        raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects from {url}") from None
-    except (httpx.TimeoutException, TimeoutError):
-        raise TransientFetchError(f"timed out fetching {url}") from None
-    except httpx.UnsupportedProtocol:
-        raise PermanentFetchError(f"not an http(s) URL: {url}") from None
-    except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
-        raise TransientFetchError(f"network error fetching {url}: {error}") from None
-    except httpx.InvalidURL as error:
-        raise PermanentFetchError(f"invalid URL {url}: {error}") from None
+    async with (
+        _fetch_errors(url),
+        asyncio.timeout(_deadline(client)),
+        client.stream("GET", url, headers=headers) as response,
+    ):
+        if response.status_code not in (200, 304):
+            raise error_for_status(
+                response.status_code, str(response.url), response.headers.get("retry-after")
+            )
+        body = await _read_body(response) if response.status_code == 200 else b""
     return Fetched(
         url=str(response.url),
         status=response.status_code,
@@ -144,6 +163,37 @@ async def fetch_url(
         last_modified=response.headers.get("last-modified"),
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Any HTTP answer, its body decoded within the caps (for the browser, which gets it as it is)."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+async def fetch_answer(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: list[tuple[str, str]],
+    content: bytes | None = None,
+    follow_redirects: bool,
+) -> Answer:
+    """One request made on the browser's behalf through the guarded client; any status is an answer."""
+    async with (
+        _fetch_errors(url),
+        asyncio.timeout(_deadline(client)),
+        client.stream(
+            method, url, headers=headers, content=content, follow_redirects=follow_redirects
+        ) as response,
+    ):
+        body = await _read_body(response)
+    return Answer(str(response.url), response.status_code, response.headers, body)
 
 
 def _wait_before_retry(state: RetryCallState) -> float:
