@@ -7,10 +7,10 @@ loop shared with the bot, the checks and the sender never waits on a page.
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
@@ -110,7 +110,7 @@ async def error_page(request: Request, exc: Exception) -> Response:
     )
 
 
-def in_turn(endpoint: Callable[[Request], Response]) -> Callable[[Request], Any]:
+def in_turn(endpoint: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
     """A page in a worker thread, PAGE_SLOTS pages at a time: the others wait on the loop, not in threads."""
 
     @functools.wraps(endpoint)

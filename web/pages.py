@@ -1,6 +1,6 @@
 """The HTML pages: home, platform history, compare, diff, and a version's plain text.
 
-Plain functions: Starlette runs each in a worker thread (database reads, diffs and rendering off the loop).
+Plain functions, run in worker threads by ``web.app.in_turn``: reads, diffs and rendering stay off the loop.
 """
 
 from sqlmodel import Session
