@@ -102,3 +102,11 @@ def test_healthz_does_not_tell_the_drivers_message():
         response = httpx.get(site + "/healthz", timeout=30)
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "database unavailable"}
+
+
+def test_behind_a_proxy_on_this_machine_the_forwarded_client_is_the_one_that_counts(seeded):
+    with running(create_app(seeded, WebConfig(public_url=PUBLIC, metrics_token=TOKEN))) as site:
+        for forwarded in ("203.0.113.9", "127.0.0.1, 203.0.113.9"):  # the second: a client's forged first hop
+            response = httpx.get(site + "/metrics", headers={"X-Forwarded-For": forwarded}, timeout=30)
+            assert response.status_code == 401, forwarded
+        assert httpx.get(site + "/metrics", timeout=30).status_code == 200
