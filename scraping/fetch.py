@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from scraping.decompress import BoundedDecoder
 from scraping.errors import BotBlockedError, FetchError, PermanentFetchError, TransientFetchError
 from scraping.guard import GuardedTransport, Resolver, refuse_redirects_off_http, resolve
 from scraping.politeness import HostLimiter
@@ -100,15 +101,12 @@ def error_for_status(status: int, url: str, retry_after: str | None = None) -> F
 
 
 async def _read_body(response: httpx.Response) -> bytes:
-    """The decoded body; fails once it passes MAX_BODY_BYTES."""
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PermanentFetchError(
-                f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", status=response.status_code
-            )
-        chunks.append(chunk)
+    """The decoded body; fails once the wire or any Content-Encoding layer passes MAX_BODY_BYTES."""
+    decoder = BoundedDecoder(response.headers.get_list("content-encoding", split_commas=True), MAX_BODY_BYTES)
+    chunks: list[bytes] = []
+    async for raw in response.aiter_raw():
+        chunks.extend(decoder.decode(raw))
+    chunks.extend(decoder.finish())
     return b"".join(chunks)
 
 

@@ -1,11 +1,13 @@
-"""The browser against hostile pages: nothing local is read (issue 12, item 1), DNS is pinned (item 2).
-Real Chromium, pages on loopback.
+"""The browser against hostile pages: nothing local is read (issue 12, item 1), DNS is pinned (item 2),
+bombs are capped (item 3). Real Chromium, pages on loopback.
 
 With ``allow_private=False`` the guard is on: this test's DNS puts every host at a public-looking
 address, which the tests' network routes to the loopback servers.
 """
 
 import base64
+import gzip
+import zlib
 from pathlib import Path
 
 import pytest
@@ -156,6 +158,16 @@ async def test_the_browser_is_connected_at_the_address_that_was_checked(
     result = await tracker.check()
     assert network.dialled_hosts() == {PUBLIC_A}, "connected somewhere the guard did not check"
     assert result.outcome is CheckOutcome.NEW_VERSION, result.reason
+
+
+async def test_a_compression_bomb_fails_in_the_browser_too(browser_tracker):
+    tracker = await browser_tracker(allow_private=True)
+    compressor = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    body = compressor.compress(bytes(64 * 1024 * 1024)) + compressor.flush()
+    bomb = gzip.compress(gzip.compress(body))
+    tracker.track("/app", Page(bomb, headers={"Content-Encoding": "gzip, gzip, gzip"}), render="browser")
+    result = await tracker.check()
+    assert result.outcome is CheckOutcome.FAILED and "encoded 3 times" in result.reason
 
 
 async def test_cookies_set_by_the_page_and_its_server_are_sent_back(browser_tracker, page_server):
