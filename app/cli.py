@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from analysis.dates import DateInputError, parse_version_ref
@@ -20,7 +22,7 @@ from analysis.diff import build_diff
 from app.demo import run_demo
 from app.format import format_report, format_stats, format_text_diff
 from app.logs import configure_logging
-from app.service import make_report_service, open_fetcher, serve
+from app.service import make_report_service, open_fetcher, serve, web_config
 from app.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -32,7 +34,7 @@ from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import versions_of
-from web.app import WebConfig, create_app
+from web.app import create_app
 
 log = logging.getLogger("policywatch")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -43,11 +45,25 @@ class UserError(Exception):
     """A mistake the user can fix; printed without a traceback, exit status 2."""
 
 
+def open_database(database_url: str) -> Engine:
+    """The migrated database, or one line naming DATABASE_URL (never its password) when it cannot open."""
+    url = make_url(database_url)
+    try:
+        engine = make_engine(database_url)
+        upgrade_database(engine)
+    except (SQLAlchemyError, ImportError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        if url.password:
+            reason = reason.replace(url.password, "***")
+        shown = url.render_as_string(hide_password=True)
+        raise SettingsError(f"DATABASE_URL: cannot open {shown}: {reason}") from None
+    return engine
+
+
 def prepare(settings: Settings) -> Engine:
     """Migrate the database and sync the catalog into it."""
     catalog = load_catalog(settings.CATALOG_PATH)
-    engine = make_engine(settings.DATABASE_URL)
-    upgrade_database(engine)
+    engine = open_database(settings.DATABASE_URL)
     with session_scope(engine) as session:
         sync_catalog(session, catalog, utcnow())
     return engine
@@ -222,9 +238,7 @@ def _pick_document(session: Session, platform: Platform, kind: str | None) -> Do
 
 async def _render_page(settings: Settings, engine: Engine, path: str) -> str:
     """A page of the web app, rendered in-process, its links pointing at PUBLIC_URL."""
-    app = create_app(
-        engine, WebConfig(public_url=str(settings.PUBLIC_URL)), make_report_service(settings, engine)
-    )
+    app = create_app(engine, web_config(settings), make_report_service(settings, engine))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=str(settings.PUBLIC_URL)) as client:
         response = await client.get(path)

@@ -32,6 +32,7 @@ from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform, Version, utcnow
 from web.app import WebConfig, create_app
+from web.serve import server_config
 
 POLICIES = Path(__file__).resolve().parent / "demo_policies"
 VERSIONS = ["zeekr_2025-11-10.txt", "zeekr_2025-12-31.txt"]
@@ -160,4 +161,4 @@ def run_demo(settings: Settings) -> None:
     app = create_app(
         demo.engine, WebConfig(public_url=public_url), make_report_service(settings, demo.engine)
     )
-    uvicorn.run(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_config=None)
+    uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None)).run()

@@ -25,6 +25,7 @@ from scraping.politeness import HostLimiter
 from scraping.schedule import CheckScheduler, start_scheduler, tick_seconds
 from storage.models import utcnow
 from web.app import WebConfig, create_app
+from web.serve import server_config
 
 log = logging.getLogger("policywatch")
 
@@ -194,6 +195,12 @@ async def running_telegram(
             await task
 
 
+def web_config(settings: Settings) -> WebConfig:
+    """What the pages need from the settings."""
+    token = settings.METRICS_TOKEN.get_secret_value() if settings.METRICS_TOKEN is not None else None
+    return WebConfig(public_url=str(settings.PUBLIC_URL), metrics_token=token)
+
+
 async def serve(engine: Engine, settings: Settings) -> None:
     """The web app, the bot, the scheduler and the sender in one event loop, until SIGINT/SIGTERM.
 
@@ -202,10 +209,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
     """
     reports = make_report_service(settings, engine)
     links = Links(str(settings.PUBLIC_URL))
-    app = create_app(engine, WebConfig(public_url=str(settings.PUBLIC_URL)), reports)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.WEB_HOST, port=settings.WEB_PORT, log_config=None)
-    )
+    app = create_app(engine, web_config(settings), reports)
+    server = uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None))
     wiring = Wiring(
         AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER), links
     )

@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from analysis.dates import parse_duration
+from analysis.dates import check_interval, parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite:///data/policywatch.db"
+POSTGRES_EXAMPLE = "postgresql://user:password@host/database"
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "scraping" / "catalog.yaml"
 
 
@@ -18,7 +21,20 @@ def _duration(value: object) -> object:
     return parse_duration(value) if isinstance(value, str) else value
 
 
+def _within(shortest: str, longest: str) -> AfterValidator:
+    """Bounds of a duration setting, written as it is typed: an absurd value would overflow a timer."""
+    low, high = parse_duration(shortest), parse_duration(longest)
+
+    def check(value: timedelta) -> timedelta:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {shortest} and {longest}")
+        return value
+
+    return AfterValidator(check)
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Interval = Annotated[Duration, AfterValidator(check_interval)]  # the catalog's `interval` bounds too
 
 
 def _id_list(value: object) -> object:
@@ -42,25 +58,52 @@ def _zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_zone)]
 
 
+def _database_url(value: str) -> str:
+    """A SQLAlchemy URL of a database we support (whether it can be opened is seen at start)."""
+    try:
+        backend = make_url(value).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL such as {DEFAULT_DATABASE_URL} or {POSTGRES_EXAMPLE}") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{backend!r} databases are not supported: use SQLite or PostgreSQL")
+    return value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+
+
+def _bearer_token(value: object) -> object:
+    """Empty is unset; else at least 16 characters, too many to guess."""
+    if value in ("", None):
+        return None
+    if len(str(value)) < 16:
+        raise ValueError("must be at least 16 characters, e.g. from `openssl rand -hex 32`")
+    return value
+
+
+BearerToken = Annotated[SecretStr | None, BeforeValidator(_bearer_token)]
+
+
 class Settings(BaseSettings):
     """Configuration of PolicyWatch; every field is an environment variable of the same name."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
 
-    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
     CATALOG_PATH: Path = BUNDLED_CATALOG
-    CHECK_INTERVAL: Duration = timedelta(hours=6)
+    CHECK_INTERVAL: Interval = timedelta(hours=6)
     ALLOW_PRIVATE_NETWORKS: bool = False
-    CONFIRM_DELAY: Duration = timedelta(minutes=1)
-    FETCH_TIMEOUT: Duration = timedelta(seconds=30)
+    CONFIRM_DELAY: Annotated[Duration, _within("0s", "1d")] = timedelta(minutes=1)
+    FETCH_TIMEOUT: Annotated[Duration, _within("1s", "10m")] = timedelta(seconds=30)
     BROWSER_PATH: Path = Path("/usr/bin/chromium")
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=1, le=65535)
     PUBLIC_URL: AnyHttpUrl = AnyHttpUrl("http://localhost:8080")
+    METRICS_TOKEN: BearerToken = None  # /metrics for other clients than loopback ones
     OPENAI_API_KEY: SecretStr | None = None
     OPENAI_BASE_URL: AnyHttpUrl = AnyHttpUrl("https://api.deepseek.com")
     LLM_MODEL: str = "deepseek-chat"
-    LLM_TIMEOUT: Duration = timedelta(seconds=60)
+    LLM_TIMEOUT: Annotated[Duration, _within("1s", "30m")] = timedelta(seconds=60)
     LLM_PRICE_INPUT: float | None = Field(default=None, ge=0)  # per million prompt tokens
     LLM_PRICE_OUTPUT: float | None = Field(default=None, ge=0)  # per million completion tokens
     LLM_DAILY_CALLS: int = Field(default=200, ge=0)  # model calls a UTC day; past it, automatic reports
@@ -78,7 +121,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The values the logs must never show."""
-        secrets = (self.TELEGRAM_BOT_TOKEN, self.OPENAI_API_KEY)
+        secrets = (self.TELEGRAM_BOT_TOKEN, self.OPENAI_API_KEY, self.METRICS_TOKEN)
         return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 
@@ -91,5 +134,8 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        ]
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
