@@ -3,6 +3,7 @@
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from types import TracebackType
 
@@ -69,6 +70,12 @@ def _log_uncaught(kind: type[BaseException], error: BaseException, traceback: Tr
     logging.getLogger("policywatch").critical("uncaught exception", exc_info=(kind, error, traceback))
 
 
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    """The same for a thread's exception (``threading.excepthook``)."""
+    if args.exc_value is not None:
+        _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
 def configure_logging(log_format: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send every log record to stderr as one line (tracebacks inside the JSON object when json).
 
@@ -83,6 +90,8 @@ def configure_logging(log_format: str = "text", level: str = "INFO", secrets: It
     _installed[:] = [handler]
     root.addHandler(handler)
     root.setLevel(level)
-    sys.excepthook = _log_uncaught
+    sys.excepthook = _log_uncaught  # what Python would print itself goes through the handler too
+    threading.excepthook = _log_uncaught_in_thread
+    logging.captureWarnings(True)
     for noisy in ("httpx", "alembic", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

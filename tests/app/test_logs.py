@@ -38,19 +38,23 @@ def test_secrets_and_token_shapes_are_redacted_everywhere(log_format, capsys, mo
         assert "<redacted>" in records[1]["detail"] and "Traceback" in records[2]["exc_info"]
 
 
-def test_a_malformed_record_and_an_uncaught_exception_are_redacted_json_lines():
+def test_what_python_prints_itself_becomes_redacted_json_lines_too():
     program = (
-        "import logging\n"
+        "import logging, threading, warnings\n"
         "from app.logs import configure_logging\n"
         "configure_logging('json', 'INFO')\n"
         f"logging.getLogger('policywatch').info('two placeholders %s %s, one argument', '{STRANGER}')\n"
+        f"warnings.warn('deprecated: /bot{STRANGER}/getMe')\n"
+        f"def fail(): raise ValueError('in a thread: {STRANGER}')\n"
+        "thread = threading.Thread(target=fail)\n"
+        "thread.start(); thread.join()\n"
         f"raise RuntimeError('token {STRANGER} refused')\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    malformed, uncaught = (json.loads(line) for line in done.stderr.splitlines())
-    assert malformed["message"] == "two placeholders %s %s, one argument ('<redacted>',)"
-    assert (
-        uncaught["level"] == "CRITICAL" and "RuntimeError: token <redacted> refused" in uncaught["exc_info"]
-    )
     assert STRANGER.split(":")[1] not in done.stderr
+    malformed, warning, in_thread, uncaught = (json.loads(line) for line in done.stderr.splitlines())
+    assert malformed["message"] == "two placeholders %s %s, one argument ('<redacted>',)"
+    assert warning["level"] == "WARNING" and "/bot<redacted>/getMe" in warning["message"]
+    assert "ValueError: in a thread: <redacted>" in in_thread["exc_info"]
+    assert uncaught["level"] == "CRITICAL" and "token <redacted> refused" in uncaught["exc_info"]
