@@ -22,10 +22,10 @@ from analysis.diff import build_diff
 from app.demo import run_demo
 from app.format import format_report, format_stats, format_text_diff
 from app.logs import configure_logging
-from app.service import make_report_service, open_fetcher, serve, web_config
+from app.service import make_report_service, make_web_app, open_checker, serve
 from app.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
-from scraping.check import Checker, CheckResult, active_targets
+from scraping.check import CheckResult, active_targets
 from scraping.sync import sync_catalog
 from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, session_scope
@@ -34,7 +34,6 @@ from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import versions_of
-from web.app import create_app
 
 log = logging.getLogger("policywatch")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -119,8 +118,7 @@ async def _check_pass(engine: Engine, settings: Settings, platforms: Sequence[st
         targets = active_targets(session, _resolve_all(session, platforms) if platforms else None)
     failures = 0
     progress = sys.stderr.isatty() and len(targets) > 1
-    async with open_fetcher(settings) as fetcher:
-        checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
+    async with open_checker(settings, engine) as checker:
         done = 0
         async for result in checker.check_all(targets):
             done += 1
@@ -238,8 +236,7 @@ def _pick_document(session: Session, platform: Platform, kind: str | None) -> Do
 
 async def _render_page(settings: Settings, engine: Engine, path: str) -> str:
     """A page of the web app, rendered in-process, its links pointing at PUBLIC_URL."""
-    app = create_app(engine, web_config(settings), make_report_service(settings, engine))
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=make_web_app(settings, engine))
     async with httpx.AsyncClient(transport=transport, base_url=str(settings.PUBLIC_URL)) as client:
         response = await client.get(path)
         response.raise_for_status()

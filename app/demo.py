@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,17 +22,14 @@ from sqlmodel import Session
 
 from alerts.links import Links
 from alerts.text import alert_buttons, alert_message
-from app.service import make_report_service
+from app.service import make_report_service, make_web_app, open_checker
 from app.settings import Settings
 from scraping.catalog import parse_catalog
-from scraping.check import Checker, CheckResult, active_targets
-from scraping.fetch import Fetcher, make_client
-from scraping.politeness import HostLimiter
+from scraping.check import CheckResult, active_targets
 from scraping.sync import sync_catalog
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform, Version, utcnow
-from web.app import WebConfig, create_app
 from web.serve import server_config
 
 POLICIES = Path(__file__).resolve().parent / "demo_policies"
@@ -89,12 +87,20 @@ def _say(result: CheckResult, step: str) -> None:
     print(f"{step}: {result.target.platform_slug}/{result.target.kind} → {result.summary}", flush=True)
 
 
-async def _track(engine: Engine, url: str, serve_version: Callable[[int], None]) -> CheckResult:
+def _demo_settings(settings: Settings, public_url: str) -> Settings:
+    """The demo's own: its loopback policy server allowed, no confirming wait, links to where it serves."""
+    return settings.model_copy(
+        update={"ALLOW_PRIVATE_NETWORKS": True, "CONFIRM_DELAY": timedelta(0), "PUBLIC_URL": public_url}
+    )
+
+
+async def _track(
+    engine: Engine, settings: Settings, url: str, serve_version: Callable[[int], None]
+) -> CheckResult:
     """Check the policy, switch to the second version, check again; returns the change."""
     with session_scope(engine) as session:
         sync_catalog(session, parse_catalog(CATALOG.format(url=url), Path("demo-catalog.yaml")), utcnow())
-    async with make_client(allow_private_networks=True, timeout_seconds=30) as client:
-        checker = Checker(engine, Fetcher(client, HostLimiter()), confirm_delay=0)
+    async with open_checker(settings, engine) as checker:
         with Session(engine) as session:
             (target,) = active_targets(session)
         _say(await checker.check(target), "1. first check (the baseline)")
@@ -114,6 +120,7 @@ class DemoRun:
     buttons: list[str]
     report_kind: str
     diff_url: str
+    settings: Settings  # the demo's own (see _demo_settings)
 
 
 async def _alert(
@@ -134,17 +141,18 @@ async def _alert(
 
 def prepare_demo(settings: Settings, public_url: str) -> DemoRun:
     """Track the bundled policy in a new SQLite database through its change, and make the alert."""
+    settings = _demo_settings(settings, public_url)
     folder = Path(tempfile.mkdtemp(prefix="policywatch-demo-"))
     engine = make_engine(f"sqlite:///{folder / 'demo.db'}")
     upgrade_database(engine)
     links = Links(public_url)
     with policy_server() as (url, serve_version):
-        change = asyncio.run(_track(engine, url, serve_version))
+        change = asyncio.run(_track(engine, settings, url, serve_version))
     text, buttons, kind = asyncio.run(_alert(engine, settings, links, change))
     diff_url = links.diff(
         change.target.platform_slug, change.target.kind, change.previous_version_id, change.version_id
     )
-    return DemoRun(engine, folder / "demo.db", text, buttons, kind, diff_url)
+    return DemoRun(engine, folder / "demo.db", text, buttons, kind, diff_url, settings)
 
 
 def run_demo(settings: Settings) -> None:
@@ -158,7 +166,5 @@ def run_demo(settings: Settings) -> None:
         f"\n4. the diff page: {demo.diff_url}\n   (the demo's database is {demo.database}; Ctrl-C stops)\n",
         flush=True,
     )
-    app = create_app(
-        demo.engine, WebConfig(public_url=public_url), make_report_service(settings, demo.engine)
-    )
+    app = make_web_app(demo.settings, demo.engine)
     uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None)).run()

@@ -9,6 +9,7 @@ import uvicorn
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.applications import Starlette
 from telegram import Bot
 
 from alerts.digest import enqueue_digests
@@ -91,6 +92,23 @@ async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
                 await renderer.aclose()
 
 
+def make_checker(settings: Settings, engine: Engine, fetcher: Fetcher) -> Checker:
+    """The one place a Checker is built: over ``fetcher`` (and its per-host limits), with CONFIRM_DELAY."""
+    return Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
+
+
+@asynccontextmanager
+async def open_checker(settings: Settings, engine: Engine) -> AsyncIterator[Checker]:
+    """A Checker with a fetcher of its own, closed when the pass ends."""
+    async with open_fetcher(settings) as fetcher:
+        yield make_checker(settings, engine, fetcher)
+
+
+def make_web_app(settings: Settings, engine: Engine, reports: ReportService | None = None) -> Starlette:
+    """The one place the web app is built: links under PUBLIC_URL, METRICS_TOKEN, the stored reports."""
+    return create_app(engine, web_config(settings), reports or make_report_service(settings, engine))
+
+
 def make_check_runner(
     engine: Engine,
     settings: Settings,
@@ -103,8 +121,7 @@ def make_check_runner(
     """
 
     async def check_with(current: Fetcher, targets: list[Target]) -> list[CheckResult]:
-        checker = Checker(engine, current, settings.CONFIRM_DELAY.total_seconds())
-        return [result async for result in checker.check_all(targets)]
+        return [result async for result in make_checker(settings, engine, current).check_all(targets)]
 
     async def run_checks(platform_ids: Sequence[int] | None) -> list[CheckResult]:
         with Session(engine) as session:
@@ -209,7 +226,7 @@ async def serve(engine: Engine, settings: Settings) -> None:
     """
     reports = make_report_service(settings, engine)
     links = Links(str(settings.PUBLIC_URL))
-    app = create_app(engine, web_config(settings), reports)
+    app = make_web_app(settings, engine, reports)
     server = uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None))
     wiring = Wiring(
         AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER), links
@@ -228,8 +245,9 @@ async def serve(engine: Engine, settings: Settings) -> None:
         running_telegram(engine, settings, bot_services(fetcher), wiring),
     ):
         await wiring.follow_up()  # changes recorded before a crash, or by `policywatch check`
-        checker = Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
-        checks = CheckScheduler(engine, checker, settings.CHECK_INTERVAL, wiring.follow_up)
+        checks = CheckScheduler(
+            engine, make_checker(settings, engine, fetcher), settings.CHECK_INTERVAL, wiring.follow_up
+        )
         scheduler = start_scheduler(
             checks.tick,
             tick_seconds(settings.CHECK_INTERVAL),

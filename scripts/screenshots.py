@@ -17,10 +17,9 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.demo import prepare_demo
-from app.service import make_report_service
+from app.service import make_web_app
 from app.settings import Settings
 from scraping.browser import CHROMIUM_ARGS
-from web.app import WebConfig, create_app
 
 PUBLIC_URL = "https://policywatch.example.org"
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
@@ -45,9 +44,7 @@ def main() -> None:
     settings = Settings(OPENAI_API_KEY=None)
     port = free_port()
     demo = prepare_demo(settings, PUBLIC_URL)  # a public address, as in production: the alert gets buttons
-    app = create_app(
-        demo.engine, WebConfig(public_url=PUBLIC_URL), make_report_service(settings, demo.engine)
-    )
+    app = make_web_app(demo.settings, demo.engine)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
