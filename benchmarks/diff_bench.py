@@ -28,7 +28,7 @@ from storage.migrate import upgrade_database
 from storage.models import Document, Platform
 from storage.versions import FetchFacts, record_text
 from tests.pages import SEED_NEW, SEED_OLD, seed_text
-from web.app import create_app
+from web.app import WebConfig, create_app
 from web.diff_table import render_diff_table
 from web.i18n import translator
 
@@ -196,7 +196,7 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{folder}/bench.db")
         upgrade_database(engine)
         paths = store(engine, pairs)
-        app = create_app(engine)
+        app = create_app(engine, WebConfig(diff_cache_chars=0))  # every run renders, none reads the cache
 
         async def page(path: str) -> None:
             async with httpx.AsyncClient(
