@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
@@ -33,7 +33,7 @@ from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
 from storage.timeline import CompareError, timeline, versions_to_compare
-from storage.versions import versions_of
+from storage.versions import documents_of, versions_of
 
 log = logging.getLogger("policywatch")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -183,8 +183,9 @@ def cmd_history(engine: Engine, _settings: Settings, args: argparse.Namespace) -
         platform = resolve_platform(session, args.platform) if args.platform.strip() else None
         if platform is None:
             raise UserError("name a platform, e.g. `policywatch history zeekr`")
-        documents = session.exec(select(Document).where(Document.platform_id == platform.id)).all()
-        history = [(document, versions_of(session, document.id)) for document in documents]
+        history = [
+            (document, versions_of(session, document.id)) for document in documents_of(session, platform.id)
+        ]
     if args.json:
         rows = [
             _version_json(document.kind, version) for document, versions in history for version in versions
@@ -199,8 +200,7 @@ def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace)
     with Session(engine) as session:
         platforms = platforms_matching(session, args.query)
         kinds = {
-            p.id: [d.kind for d in session.exec(select(Document).where(Document.platform_id == p.id))]
-            for p in platforms
+            p.id: [d.kind for d in documents_of(session, p.id, include_retired=False)] for p in platforms
         }
     if args.query and not platforms:
         raise UserError(f"no platform matches {args.query[:100]!r}")
@@ -223,7 +223,7 @@ def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace)
 
 
 def _pick_document(session: Session, platform: Platform, kind: str | None) -> Document:
-    documents = list(session.exec(select(Document).where(Document.platform_id == platform.id)))
+    documents = documents_of(session, platform.id)
     by_kind = {document.kind: document for document in documents}
     if kind:
         if kind not in by_kind:
@@ -231,7 +231,7 @@ def _pick_document(session: Session, platform: Platform, kind: str | None) -> Do
                 f"{platform.slug} has no {kind[:60]!r} document; it has {', '.join(sorted(by_kind))}"
             )
         return by_kind[kind]
-    return by_kind.get("privacy_policy") or sorted(documents, key=lambda d: d.kind)[0]
+    return documents[0]  # the privacy policy, else the first by kind
 
 
 async def _render_page(settings: Settings, engine: Engine, path: str) -> str:

@@ -196,9 +196,13 @@ def versions_of(session: Session, document_id: int) -> list[Version]:
     )
 
 
-def documents_of(session: Session, platform_id: int) -> list[Document]:
-    """A platform's tracked documents, the privacy policy first."""
-    documents = session.exec(
-        select(Document).where(Document.platform_id == platform_id, col(Document.retired_at).is_(None))
-    ).all()
+def documents_of(session: Session, platform_id: int, *, include_retired: bool = True) -> list[Document]:
+    """A platform's documents, the privacy policy first, then by kind.
+
+    Retired documents (dropped from the catalog) are included by default: their history stays readable.
+    """
+    query = select(Document).where(Document.platform_id == platform_id)
+    if not include_retired:
+        query = query.where(col(Document.retired_at).is_(None))
+    documents = session.exec(query).all()
     return sorted(documents, key=lambda document: (document.kind != "privacy_policy", document.kind))

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from storage.models import Document, Platform
 from storage.timeline import Change, timeline
+from storage.versions import documents_of
 from web.queries import platform_by_slug
 
 MAX_ENTRIES = 50
@@ -24,8 +25,7 @@ class FeedEntry:
 def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
     entries = []
     for platform in platforms:
-        documents = session.exec(select(Document).where(Document.platform_id == platform.id)).all()
-        for document in documents:
+        for document in documents_of(session, platform.id):
             changes = timeline(session, document.id, texts=False)
             entries += [FeedEntry(platform, document, change) for change in changes if change.previous]
     entries.sort(key=lambda entry: entry.change.at, reverse=True)

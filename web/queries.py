@@ -3,11 +3,12 @@
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage.models import Document, Platform, Version
 from storage.search import platforms_matching
 from storage.timeline import Change, timeline
+from storage.versions import documents_of
 
 
 class NotFound(LookupError):
@@ -32,10 +33,10 @@ def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platfo
 
 
 def histories(session: Session, platform: Platform) -> list[DocumentHistory]:
-    documents = session.exec(
-        select(Document).where(Document.platform_id == platform.id).order_by(col(Document.kind))
-    ).all()
-    return [DocumentHistory(document, timeline(session, document.id, texts=False)) for document in documents]
+    return [
+        DocumentHistory(document, timeline(session, document.id, texts=False))
+        for document in documents_of(session, platform.id)
+    ]
 
 
 # What a slug or a document kind can be (the catalog's rules, loosened): anything else is not asked for.
