@@ -194,13 +194,22 @@ async def fetch_answer(
     return Answer(str(response.url), response.status_code, response.headers, body)
 
 
-def _wait_before_retry(state: RetryCallState) -> float:
-    """The server's Retry-After when it gave one (capped), else exponential backoff with jitter."""
-    error = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        return min(retry_after, MAX_RETRY_AFTER_SECONDS)
-    return wait_exponential_jitter(multiplier=0.5, max=8)(state)
+Backoff = Callable[[RetryCallState], float]
+# Between attempts when the server did not say how long to wait: 0.5 s, 1 s, 2 s … up to 8 s, with jitter.
+DEFAULT_BACKOFF: Backoff = wait_exponential_jitter(multiplier=0.5, max=8)
+
+
+def _wait_before_retry(backoff: Backoff) -> Backoff:
+    """The server's Retry-After when it gave one (capped), else ``backoff``."""
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        return backoff(state)
+
+    return wait
 
 
 class Renderer(Protocol):
@@ -218,18 +227,20 @@ class Fetcher:
         limiter: HostLimiter,
         attempts: int = 3,
         renderer: Renderer | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.client = client
         self.limiter = limiter
         self.attempts = attempts
         self.renderer = renderer
+        self.wait = _wait_before_retry(backoff)
 
     async def _retrying(self, url: str, attempt_once: Callable[[], Awaitable[Fetched]]) -> Fetched:
         host = httpx.URL(url).host
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientFetchError),
             stop=stop_after_attempt(self.attempts),
-            wait=_wait_before_retry,
+            wait=self.wait,
             reraise=True,
         )
         async for attempt in retrying:

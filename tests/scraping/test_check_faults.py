@@ -8,6 +8,7 @@ import httpx
 import pytest
 import yaml
 from sqlmodel import Session, select
+from tenacity import wait_none
 
 from scraping.catalog import parse_catalog
 from scraping.check import Checker, CheckResult, active_targets
@@ -59,9 +60,9 @@ class Tracker:
 @pytest.fixture
 async def tracker(engine, page_server):
     async with make_client(allow_private_networks=True, timeout_seconds=1.0) as client:
-        yield Tracker(
-            engine, page_server, Checker(engine, Fetcher(client, HostLimiter(delay=0)), confirm_delay=0)
-        )
+        # no backoff between attempts (a Retry-After still counts): the tests count attempts, not time
+        fetcher = Fetcher(client, HostLimiter(delay=0), backoff=wait_none())
+        yield Tracker(engine, page_server, Checker(engine, fetcher, confirm_delay=0))
 
 
 async def test_gbk_pages_mislabelled_or_unlabelled_decode_to_the_policy(tracker):
