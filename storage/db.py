@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -29,6 +30,18 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def row_id(row: _Row) -> int:
+    """The primary key of a stored row: ``id`` is None only before the row's INSERT is flushed."""
+    if row.id is None:
+        raise ValueError(f"this {type(row).__name__} has no id: it was never flushed to the database")
+    return row.id
 
 
 @contextmanager
