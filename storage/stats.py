@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import SQLColumnExpression, func
 from sqlmodel import Session, col, select
 
+from storage.db import row_id
 from storage.models import Check, Document, Platform, Subscriber, Subscription, Version
 
 
@@ -30,7 +31,7 @@ class Overview:
     failing: list[Failing]
 
 
-def count_rows(session: Session, model: type, *conditions: object) -> int:
+def count_rows(session: Session, model: type, *conditions: SQLColumnExpression[bool]) -> int:
     return session.exec(select(func.count()).select_from(model).where(*conditions)).one()
 
 
@@ -48,7 +49,9 @@ def failing_documents(session: Session) -> list[Failing]:
         .order_by(col(Document.consecutive_failures).desc(), col(Platform.slug))
     ).all()
     return [
-        Failing(slug, document.kind, document.consecutive_failures, recent_errors(session, document.id)[0])
+        Failing(
+            slug, document.kind, document.consecutive_failures, recent_errors(session, row_id(document))[0]
+        )
         for slug, document in rows
     ]
 

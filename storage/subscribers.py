@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, col, select
 
+from storage.db import row_id
 from storage.models import Platform, Subscriber, Subscription
 
 
@@ -31,7 +32,7 @@ def follow(session: Session, subscriber: Subscriber, platform: Platform) -> bool
     """Follow a platform; False when it was already followed."""
     if is_following(session, subscriber, platform):
         return False
-    session.add(Subscription(subscriber_id=subscriber.id, platform_id=platform.id))
+    session.add(Subscription(subscriber_id=row_id(subscriber), platform_id=row_id(platform)))
     session.flush()
     return True
 

@@ -3,10 +3,11 @@
 import hashlib
 from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self
 
 from sqlmodel import Session, col, select
 
+from storage.db import row_id
 from storage.models import Check, CheckOutcome, Document, Version
 
 
@@ -84,10 +85,10 @@ def _add_check(
     outcome: CheckOutcome,
     facts: FetchFacts,
     now: datetime,
-    **fields: object,
+    **fields: Any,  # more columns of Check
 ) -> Check:
     check = Check(
-        document_id=document.id,
+        document_id=row_id(document),
         checked_at=now,
         url=facts.url,
         http_status=facts.http_status,
@@ -124,13 +125,14 @@ def record_text(
     it is kept on the check when the text is a change (a new version after the first, or a revert).
     """
     sha256 = text_sha256(text)
-    previous = current_version(session, document.id)
+    document_id = row_id(document)
+    previous = current_version(session, document_id)
     version = session.exec(
-        select(Version).where(Version.document_id == document.id, Version.sha256 == sha256)
+        select(Version).where(Version.document_id == document_id, Version.sha256 == sha256)
     ).first()
     if version is None:
         version = Version(
-            document_id=document.id,
+            document_id=document_id,
             text=text,
             sha256=sha256,
             chars=len(text),
@@ -156,7 +158,7 @@ def record_text(
 
 def record_not_modified(session: Session, document: Document, facts: FetchFacts, now: datetime) -> Recorded:
     """The server answered 304: the version in force was seen again."""
-    version = current_version(session, document.id)
+    version = current_version(session, row_id(document))
     if version is not None:
         version.last_seen_at = now
     _reset_streaks(document)
@@ -172,7 +174,7 @@ def record_failure(
     """A failed attempt: counted on the document, never a version."""
     document.consecutive_failures += 1
     check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason)
-    return Recorded(check, current_version(session, document.id), None)
+    return Recorded(check, current_version(session, row_id(document)), None)
 
 
 def suspect_streak(document: Document, text: str) -> int:
