@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from storage.models import Alert, Check, Delivery, Report, Version
 from storage.outbox import oldest_pending_at, outbox_counts
@@ -32,14 +33,16 @@ class Figures:
 
 def _fetch_histogram(session: Session) -> tuple[list[int], int, int]:
     duration = col(Check.duration_ms)
-    row = session.exec(
-        select(
+    # Select is what select() builds for more than one column; its overloads stop at four, this has ten.
+    row: tuple[int | None, ...] = session.exec(
+        Select(
             *(func.sum(case((duration <= bound, 1), else_=0)) for bound in FETCH_BUCKETS_MS),
             func.count(duration),
             func.coalesce(func.sum(duration), 0),
         ).where(duration.is_not(None))
     ).one()
-    return [int(value or 0) for value in row[:-2]], int(row[-2]), int(row[-1])
+    # A SUM over no rows is NULL; COUNT and COALESCE never are.
+    return [int(value or 0) for value in row[:-2]], int(row[-2] or 0), int(row[-1] or 0)
 
 
 def read_figures(session: Session) -> Figures:
