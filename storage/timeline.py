@@ -48,7 +48,8 @@ def timeline(session: Session, document_id: int, *, texts: bool = True) -> list[
         .order_by(col(Check.id))
     )
     if not texts:
-        query = query.options(defer(Version.text, raiseload=True))
+        # Version.text is an InstrumentedAttribute at run time; SQLModel types it as the str it holds.
+        query = query.options(defer(Version.text, raiseload=True))  # type: ignore[arg-type]
     changes: list[Change] = []
     for check, version in session.exec(query).all():
         previous = changes[-1].version if changes else None
