@@ -17,10 +17,13 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
             "only SQLite databases are copied by `policywatch db backup`; for PostgreSQL use "
             "pg_dump (see the README's Backup section)"
         )
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise BackupError("an in-memory SQLite database has no file to back up")
     if target.exists():
         raise BackupError(f"{target} exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(engine.url.database)
+    source = sqlite3.connect(database)
     try:
         with sqlite3.connect(target) as copy:
             source.backup(copy)
