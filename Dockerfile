@@ -11,6 +11,7 @@ COPY analysis analysis
 COPY app app
 COPY bot bot
 COPY i18n i18n
+COPY kinds kinds
 COPY scraping scraping
 COPY storage storage
 COPY web web

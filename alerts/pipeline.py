@@ -18,7 +18,8 @@ from alerts.admins import enqueue_admin_notices
 from alerts.links import Links
 from alerts.reports import ReportService
 from alerts.text import admin_failing_message, admin_recovered_message, alert_message
-from analysis.report import ChangeReport, document_language
+from analysis.language import document_language
+from analysis.report import ChangeReport
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
 from storage.db import session_scope
 from storage.models import Alert, Delivery, Document, Platform, utcnow

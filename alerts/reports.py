@@ -18,8 +18,9 @@ from sqlmodel import Session
 from alerts.admins import enqueue_admin_notices
 from alerts.text import admin_llm_cap_message
 from analysis.diff import build_diff
+from analysis.language import document_language
 from analysis.llm import write_report
-from analysis.report import PROMPT_VERSION, ChangeReport, document_language
+from analysis.report import PROMPT_VERSION, ChangeReport
 from storage.db import session_scope
 from storage.llm_usage import first_cap_notice, take_calls
 from storage.models import Report, Version, utcnow

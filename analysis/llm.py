@@ -16,12 +16,12 @@ from openai import AsyncOpenAI
 from pydantic import ValidationError
 
 from analysis.diff import Diff
+from analysis.language import document_language
 from analysis.report import (
     ChangeReport,
     ReplyError,
     batches,
     chat_messages,
-    document_language,
     fallback_report,
     merge_reports,
     parse_reply,

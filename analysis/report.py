@@ -6,7 +6,6 @@ Pure: the one function that calls a model lives in analysis/llm.py, with the cli
 import json
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -14,18 +13,13 @@ from pydantic import BaseModel, Field, ValidationError
 from analysis.diff import Diff, Row, RowKind
 from analysis.disguise import strip_disguises_in
 from analysis.entities import company_spans
+from analysis.language import document_language
 from analysis.sections import headings_above
+from kinds import Severity
 
 PROMPT_VERSION = "2025-11-v1"
 CONTEXT_CHARS = 60  # of the paragraph before an added or removed one, to place it
 MAX_QUOTE_CHARS = 600  # of one changed paragraph side, in a prompt
-
-
-class Severity(StrEnum):
-    NONE = "none"
-    MINOR = "minor"
-    MODERATE = "moderate"
-    MAJOR = "major"
 
 
 class ReportChange(BaseModel):
@@ -212,19 +206,12 @@ def with_floor(report: ChangeReport, diff: Diff, old: str, new: str, language: s
     """``report`` with its severity raised to the rubric's floor, saying so in its assessment."""
     found = additions(change_facts(diff, old, new), old, new)
     floor = severity_floor(found)
-    order = list(Severity)
-    if order.index(report.severity) >= order.index(floor):
+    if report.severity.rank >= floor.rank:
         return report
     terms = [*found.sensitive, *found.recipients, *found.companies]
     note = _FALLBACK_TEXT[language]["floor"].format(terms=", ".join(terms[:10]))
     assessment = _clip(report.assessment, _max_length("assessment") - len(note) - 2) + "\n\n" + note
     return report.model_copy(update={"severity": floor, "assessment": assessment})
-
-
-def document_language(text: str) -> str:
-    """``zh`` for a Chinese policy, else ``en``."""
-    cjk = sum(1 for char in text[:5000] if "\u4e00" <= char <= "\u9fff")
-    return "zh" if cjk > 50 else "en"
 
 
 _FALLBACK_TEXT = {
@@ -426,8 +413,7 @@ def _joined(texts: list[str], field: str) -> str:
 
 def merge_reports(parts: list[ChangeReport]) -> ChangeReport:
     """One report from the reports of several batches (the reduce step), within every field limit."""
-    order = list(Severity)
-    lead = max(parts, key=lambda part: order.index(part.severity))
+    lead = max(parts, key=lambda part: part.severity.rank)
     actions = list(dict.fromkeys(action for part in parts for action in part.actions))
     return ChangeReport(
         severity=lead.severity,

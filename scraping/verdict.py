@@ -3,6 +3,8 @@
 import re
 from dataclasses import dataclass
 
+from analysis.language import document_language
+
 # Only a short text can be an error page: real policies mention 验证码 or "sign in" too, at length.
 SHORT_TEXT_CHARS = 2000
 SHRINK_RATIO = 0.5
@@ -21,8 +23,6 @@ _ERROR_PAGE_MARKERS = {
     ),
 }
 _MARKERS = {reason: re.compile(pattern, re.IGNORECASE) for reason, pattern in _ERROR_PAGE_MARKERS.items()}
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,6 @@ class Verdict:
 
     reason: str
     is_error_page: bool
-
-
-def language_of(text: str) -> str:
-    """``zh`` when Chinese characters make up a real share of the letters, else ``en``."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    return "zh" if cjk and cjk >= 0.2 * (cjk + latin / 5) else "en"
 
 
 def judge_text(text: str, previous: str | None) -> Verdict | None:
@@ -49,7 +43,7 @@ def judge_text(text: str, previous: str | None) -> Verdict | None:
         return None
     if len(text) < SHRINK_RATIO * len(previous):
         return Verdict(f"the text shrank from {len(previous)} to {len(text)} characters", False)
-    old_language, new_language = language_of(previous), language_of(text)
+    old_language, new_language = document_language(previous), document_language(text)
     if old_language != new_language:
         return Verdict(f"the text is in another language ({new_language}, was {old_language})", False)
     return None

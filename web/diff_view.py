@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from analysis.diff import DiffStats, build_diff
-from analysis.report import ChangeReport, document_language, fallback_report
+from analysis.language import document_language
+from analysis.report import ChangeReport, fallback_report
 from storage.models import Version
 from web.cache import BoundedCache
 from web.diff_table import header_row, render_diff_table
