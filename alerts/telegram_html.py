@@ -4,30 +4,17 @@ from html import escape
 
 from telegram import LinkPreviewOptions
 
-from analysis.report import ChangeReport, Severity
-from i18n.texts import say
+from analysis.report import ChangeReport
+from i18n import say
 from storage.models import Platform
-from web.i18n import LANGUAGES, MESSAGES
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text, entities included as rendered text
-# The same words as the web pages' report block.
-SEVERITY_WORDS = {
-    language: {severity.value: MESSAGES[f"severity_{severity.value}"][language] for severity in Severity}
-    for language in LANGUAGES
-}
-_WORDS = {
-    "zh": {
-        "automatic": MESSAGES["report_automatic"]["zh"],
-        "changes": "详细变更",
-        "conclusion": MESSAGES["conclusion"]["zh"],
-    },
-    "en": {
-        "automatic": MESSAGES["report_automatic"]["en"],
-        "changes": "Changes",
-        "conclusion": MESSAGES["conclusion"]["en"],
-    },
-}
+
+
+def severity_word(language: str, severity: str) -> str:
+    """A severity in words, as the web pages' report block shows it (轻微, minor)."""
+    return say(language, f"severity.{severity}")
 
 
 def utf16_length(text: str) -> int:
@@ -37,19 +24,18 @@ def utf16_length(text: str) -> int:
 
 def report_blocks(report: ChangeReport, language: str) -> list[str]:
     """The report in pieces that may be dropped from the end, each one whole HTML, headline first."""
-    words = _WORDS[language]
-    head = f"<b>[{SEVERITY_WORDS[language][report.severity.value]}] {escape(report.headline)}</b>"
+    head = f"<b>[{severity_word(language, report.severity)}] {escape(report.headline)}</b>"
     if report.is_automatic:
-        head += f"\n<i>{words['automatic']}</i>"
+        head += f"\n<i>{say(language, 'report.heading_automatic')}</i>"
     blocks = [head, escape(report.assessment)]
     if report.changes:
-        blocks.append(f"<b>{words['changes']}</b>")
+        blocks.append(f"<b>{say(language, 'report.heading_changes')}</b>")
     for number, change in enumerate(report.changes, 1):
         section = f"<i>{escape(change.section)}</i>: " if change.section else ""
         impact = f"\n→ {escape(change.impact)}" if change.impact else ""
         blocks.append(f"{number}. {section}{escape(change.what)}{impact}")
     if report.conclusion:
-        blocks.append(f"<b>{words['conclusion']}</b>\n{escape(report.conclusion)}")
+        blocks.append(f"<b>{say(language, 'report.heading_conclusion')}</b>\n{escape(report.conclusion)}")
     return blocks
 
 
@@ -76,7 +62,7 @@ def link(url: str, label: str) -> str:
 
 def report_ending(full_report_url: str, language: str) -> str:
     """What ends a trimmed report: a link to the whole of it."""
-    return f"\n\n… {link(full_report_url, say(language, 'button_report'))}"
+    return f"\n\n… {link(full_report_url, say(language, 'button.report'))}"
 
 
 def report_message(

@@ -7,18 +7,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from alerts.buttons import REPORT, UNFOLLOW, button
 from alerts.links import Links
 from alerts.telegram_html import (
-    SEVERITY_WORDS,
     fit_blocks,
     link,
     plain_name,
     platform_name,
     report_blocks,
     report_ending,
+    severity_word,
 )
 from analysis.report import ChangeReport
-from i18n.texts import say
+from i18n import kind_namer, say
 from storage.models import Alert, Document, Platform, Version
-from web.i18n import kind_namer
 
 
 def in_language(texts: dict[str, str], language: str) -> str:
@@ -39,7 +38,7 @@ def change_text(
     """``head`` lines, the diff link (when it cannot be a button), then the report trimmed to fit."""
     if not links.buttons_allowed:
         diff_url = links.diff(platform.slug, document.kind, old_id, new_id)
-        head = [*head, say(language, "diff_link", url=escape(diff_url))]
+        head = [*head, say(language, "alert.diff_link", url=escape(diff_url))]
     ending = report_ending(links.report(platform.slug, document.kind, old_id, new_id), language)
     return fit_blocks(["\n".join(head), *report_blocks(report, language)], ending)
 
@@ -55,10 +54,10 @@ def alert_message(
 ) -> str:
     """Platform and document, severity and headline, stated dates, assessment and main changes, the link."""
     kind = escape(kind_namer(language)(document.kind))
-    head = [say(language, "alert_title", name=platform_name(platform, language), kind=kind)]
+    head = [say(language, "alert.title", name=platform_name(platform, language), kind=kind)]
     if new.stated_update_date or new.stated_effective_date:
         updated, effective = new.stated_update_date or "-", new.stated_effective_date or "-"
-        head.append(say(language, "alert_dates", updated=updated, effective=effective))
+        head.append(say(language, "alert.dates", updated=updated, effective=effective))
     return change_text(head, platform, document, old.id, new.id, report, language, links)
 
 
@@ -69,9 +68,9 @@ def alert_buttons(
     row = []
     if links.buttons_allowed:
         url = links.diff(platform.slug, document.kind, old_id, new_id)
-        row.append(InlineKeyboardButton(say(language, "button_diff"), url=url))
-    row.append(button(say(language, "button_report"), REPORT, old_id, new_id))
-    row.append(button(say(language, "button_unfollow_short"), UNFOLLOW, platform.id))
+        row.append(InlineKeyboardButton(say(language, "button.diff"), url=url))
+    row.append(button(say(language, "button.report"), REPORT, old_id, new_id))
+    row.append(button(say(language, "button.unfollow_short"), UNFOLLOW, platform.id))
     return InlineKeyboardMarkup([row])
 
 
@@ -83,18 +82,20 @@ def digest_message(entries: list[tuple[Alert, Platform, Document]], language: st
         url = links.diff(platform.slug, document.kind, alert.from_version_id, alert.to_version_id)
         label = link(url, f"{plain_name(platform, language)} · {kind_name(document.kind)}")
         headline = escape(in_language(alert.headlines, language))
-        lines.append(f"• {label} [{SEVERITY_WORDS[language][alert.severity]}] {headline}")
-    return fit_blocks([say(language, "digest_title", count=len(entries)), *lines], "\n…", separator="\n")
+        lines.append(f"• {label} [{severity_word(language, alert.severity)}] {headline}")
+    return fit_blocks(
+        [say(language, "alert.digest_title", count=len(entries)), *lines], "\n…", separator="\n"
+    )
 
 
 def admin_failing_message(slug: str, kind: str, count: int, reasons: list[str], language: str) -> str:
     listed = "\n".join(f"• {escape(reason[:300])}" for reason in reasons)
-    return say(language, "admin_failing", slug=escape(slug), kind=escape(kind), count=count, reasons=listed)
+    return say(language, "admin.failing", slug=escape(slug), kind=escape(kind), count=count, reasons=listed)
 
 
 def admin_recovered_message(slug: str, kind: str, language: str) -> str:
-    return say(language, "admin_recovered", slug=escape(slug), kind=escape(kind))
+    return say(language, "admin.recovered", slug=escape(slug), kind=escape(kind))
 
 
 def admin_llm_cap_message(cap: int, language: str) -> str:
-    return say(language, "admin_llm_cap", cap=cap)
+    return say(language, "admin.llm_cap", cap=cap)

@@ -15,6 +15,7 @@ from analysis.disguise import strip_disguises_in
 from analysis.entities import company_spans
 from analysis.language import document_language
 from analysis.sections import headings_above
+from i18n import say
 from kinds import Severity
 
 PROMPT_VERSION = "2025-11-v1"
@@ -209,39 +210,13 @@ def with_floor(report: ChangeReport, diff: Diff, old: str, new: str, language: s
     if report.severity.rank >= floor.rank:
         return report
     terms = [*found.sensitive, *found.recipients, *found.companies]
-    note = _FALLBACK_TEXT[language]["floor"].format(terms=", ".join(terms[:10]))
+    note = say(language, "report.floor", terms=", ".join(terms[:10]))
     assessment = _clip(report.assessment, _max_length("assessment") - len(note) - 2) + "\n\n" + note
     return report.model_copy(update={"severity": floor, "assessment": assessment})
 
 
-_FALLBACK_TEXT = {
-    "zh": {
-        "headline": "{count} 处变化({severity})",
-        "assessment": "自动生成的报告(未使用 AI):新增 {added} 段,删除 {deleted} 段,"
-        "修改 {modified} 段。涉及章节:{sections}。",
-        "added": "新增:“{inserted}”",
-        "removed": "删除:“{removed}”",
-        "modified": "“{removed}”改为“{inserted}”",
-        "entities": "涉及的公司:{names}。",
-        "terms": "涉及的个人信息或接收方:{terms}。",
-        "conclusion": "请查看对比页面中的具体变化。",
-        "none": "无",
-        "floor": "严重程度已按评级规则上调:变化新增了 {terms}。",
-    },
-    "en": {
-        "headline": "Changed paragraphs: {count} ({severity})",
-        "assessment": "Automatic report (no AI): {added} paragraphs added, {deleted} deleted, "
-        "{modified} modified. Sections touched: {sections}.",
-        "added": "Added: \u201c{inserted}\u201d",
-        "removed": "Removed: \u201c{removed}\u201d",
-        "modified": "\u201c{removed}\u201d became \u201c{inserted}\u201d",
-        "entities": "Companies named: {names}.",
-        "terms": "Personal information or recipients mentioned: {terms}.",
-        "conclusion": "See the diff page for the exact changes.",
-        "none": "none",
-        "floor": "Severity raised by the rubric: the change adds {terms}.",
-    },
-}
+# The words of a change in the automatic report, by ReportChange.kind.
+_CHANGE_WORDS = {"added": "report.added", "removed": "report.removed", "modified": "report.modified"}
 
 
 def _clip(text: str, limit: int = 200) -> str:
@@ -258,7 +233,6 @@ def _max_length(field: str) -> int:
 def fallback_report(diff: Diff, old: str, new: str, language: str | None = None) -> ChangeReport:
     """A deterministic report from the diff alone, labelled automatic."""
     language = language or document_language(new)
-    words = _FALLBACK_TEXT[language]
     facts = change_facts(diff, old, new)
     severity = rubric_severity(facts, old, new)
     stats = diff.stats
@@ -266,27 +240,31 @@ def fallback_report(diff: Diff, old: str, new: str, language: str | None = None)
     changes = []
     for fact in facts[:50]:
         kind = {"added": "added", "deleted": "removed", "modified": "modified"}[fact.row.kind.value]
-        what = words[kind].format(removed=_clip(fact.removed), inserted=_clip(fact.inserted))
+        what = say(language, _CHANGE_WORDS[kind], removed=_clip(fact.removed), inserted=_clip(fact.inserted))
         changes.append(ReportChange(kind=kind, section=_clip(fact.section, 300), what=what))
     changed_text = "\n".join(f"{fact.removed}\n{fact.inserted}" for fact in facts)
     names = list(dict.fromkeys(changed_text[start:end] for start, end in company_spans(changed_text)))
     terms = _terms_in(changed_text, SENSITIVE_TERMS) + _terms_in(changed_text, RECIPIENT_TERMS)
-    assessment = words["assessment"].format(
+    assessment = say(
+        language,
+        "report.assessment",
         added=stats.paragraphs_added,
         deleted=stats.paragraphs_deleted,
         modified=stats.paragraphs_modified,
-        sections="、".join(sections[:8]) if language == "zh" else "; ".join(sections[:8]) or words["none"],
+        sections="、".join(sections[:8])
+        if language == "zh"
+        else "; ".join(sections[:8]) or say(language, "common.none"),
     )
     if names:
-        assessment += " " + words["entities"].format(names=", ".join(names[:10]))
+        assessment += " " + say(language, "report.entities", names=", ".join(names[:10]))
     if terms:
-        assessment += " " + words["terms"].format(terms=", ".join(terms[:15]))
+        assessment += " " + say(language, "report.terms", terms=", ".join(terms[:15]))
     return ChangeReport(
         severity=severity,
-        headline=words["headline"].format(count=len(facts), severity=severity.value),
+        headline=say(language, "report.headline", count=len(facts), severity=severity.value),
         assessment=assessment,
         changes=changes,
-        conclusion=words["conclusion"],
+        conclusion=say(language, "report.see_diff"),
         is_automatic=True,
     )
 

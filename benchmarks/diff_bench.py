@@ -23,6 +23,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.diff import build_diff
+from i18n import translator
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform
@@ -30,7 +31,6 @@ from storage.versions import FetchFacts, record_text
 from tests.pages import SEED_NEW, SEED_OLD, seed_text
 from web.app import WebConfig, create_app
 from web.diff_table import render_diff_table
-from web.i18n import translator
 
 REPEATS = 7
 INSERT = "并向合作方提供您的设备信息与位置信息"

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from alerts.telegram_html import fit_blocks
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
-from i18n.texts import say
+from i18n import say
 from scraping.check import CheckResult
 from storage.db import session_scope
 from storage.models import CheckOutcome
@@ -20,15 +20,15 @@ _MINUTE = "%Y-%m-%d %H:%M UTC"
 def outcome_text(result: CheckResult, language: str) -> str:
     """What one check found, in words."""
     if result.outcome is CheckOutcome.FAILED:
-        return say(language, "outcome_failed", reason=escape(result.reason or "?"))
-    key = "outcome_baseline" if result.is_baseline else f"outcome_{result.outcome.value}"
+        return say(language, "admin.outcome_failed", reason=escape(result.reason or "?"))
+    key = "admin.outcome_baseline" if result.is_baseline else f"admin.outcome_{result.outcome.value}"
     return say(language, key, version=result.version_id)
 
 
 async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> bool:
     if is_admin(update, context):
         return True
-    await reply(update, say(language, "admins_only"))
+    await reply(update, say(language, "admin.only"))
     return False
 
 
@@ -43,14 +43,14 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         try:
             platform_ids = [lookup(services(context).engine, query).id]
         except PlatformLookupError:
-            await reply(update, say(language, "unknown_platform", query=escape(query)))
+            await reply(update, say(language, "bot.unknown_platform", query=escape(query)))
             return
     run_checks = services(context).run_checks
     results = await run_checks(platform_ids) if run_checks else []
     lines = [
         say(
             language,
-            "check_line",
+            "admin.check_line",
             name=escape(r.target.platform_slug),
             kind=escape(r.target.kind),
             outcome=outcome_text(r, language),
@@ -58,7 +58,8 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         for r in results
     ]
     await reply(
-        update, fit_blocks([say(language, "checked", count=len(results)), *lines], "\n…", separator="\n")
+        update,
+        fit_blocks([say(language, "admin.checked", count=len(results)), *lines], "\n…", separator="\n"),
     )
 
 
@@ -71,23 +72,25 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     failing = [
         say(
             language,
-            "failing_line",
+            "admin.failing_line",
             slug=escape(f.platform_slug),
             kind=escape(f.kind),
             count=f.failures,
-            reason=escape((f.reason or "?")[:200]),
+            reason=escape((f.last.reason or "?")[:200]),
         )
         for f in stats.failing
     ]
     summary = say(
         language,
-        "stats",
+        "admin.stats",
         platforms=stats.platforms,
         documents=stats.documents,
         versions=stats.versions,
         subscribers=stats.active_subscribers,
         subscriptions=stats.subscriptions,
-        last_check=f"{stats.last_check_at:{_MINUTE}}" if stats.last_check_at else say(language, "never"),
-        failing=len(failing) or say(language, "none"),
+        last_check=f"{stats.last_check_at:{_MINUTE}}"
+        if stats.last_check_at
+        else say(language, "admin.never"),
+        failing=len(failing) or say(language, "common.none"),
     )
     await reply(update, fit_blocks([summary, *failing], "\n…", separator="\n"))

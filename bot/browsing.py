@@ -18,13 +18,12 @@ from bot.conversation import (
     reply,
     services,
 )
-from i18n.texts import say
+from i18n import kind_namer, say
 from storage.db import session_scope
 from storage.models import Document, Platform, Version
 from storage.search import PlatformLookupError
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import documents_of, versions_of
-from web.i18n import kind_namer
 
 _DAY = "%Y-%m-%d"
 
@@ -42,7 +41,7 @@ async def _platform_named(
         return lookup(services(context).engine, query)
     except PlatformLookupError as error:
         suggestions = ", ".join(escape(p.slug) for p in error.candidates)
-    text = say(language, "unknown_platform", query=escape(query))
+    text = say(language, "bot.unknown_platform", query=escape(query))
     await reply(update, f"{text}\n{suggestions}" if suggestions else text)
     return None
 
@@ -50,7 +49,7 @@ async def _platform_named(
 def _version_line(version: Version, language: str) -> str:
     return say(
         language,
-        "history_version",
+        "bot.history_version",
         id=version.id,
         updated=version.stated_update_date or "-",
         effective=version.stated_effective_date or "-",
@@ -60,18 +59,18 @@ def _version_line(version: Version, language: str) -> str:
 
 async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = enter(update, context)
-    platform = await _platform_named(update, context, language, argument_text(context), "usage_history")
+    platform = await _platform_named(update, context, language, argument_text(context), "bot.usage_history")
     if platform is None:
         return
     kind_name = kind_namer(language)
-    blocks = [say(language, "history_title", name=platform_name(platform, language))]
+    blocks = [say(language, "bot.history_title", name=platform_name(platform, language))]
     with session_scope(services(context).engine) as session:
         for document in documents_of(session, platform.id):
             versions = list(reversed(versions_of(session, document.id)))
             blocks.append(f"<b>{escape(kind_name(document.kind))}</b>")
-            blocks += [_version_line(v, language) for v in versions] or [say(language, "no_versions")]
-    more = link(services(context).links.platform(platform.slug), say(language, "more_link"))
-    await reply(update, fit_blocks(blocks, "\n" + say(language, "more_at", link=more), separator="\n"))
+            blocks += [_version_line(v, language) for v in versions] or [say(language, "bot.no_versions")]
+    more = link(services(context).links.platform(platform.slug), say(language, "bot.more_link"))
+    await reply(update, fit_blocks(blocks, "\n" + say(language, "bot.more_at", link=more), separator="\n"))
 
 
 def _parse_refs(language: str, values: list[str]) -> list[date | str] | str:
@@ -82,14 +81,16 @@ def _parse_refs(language: str, values: list[str]) -> list[date | str] | str:
             refs.append(parse_version_ref(value))
         except DateInputError as error:
             return say(
-                language, "impossible_date" if error.impossible else "bad_date", value=escape(error.shown)
+                language,
+                "bot.impossible_date" if error.impossible else "bot.bad_date",
+                value=escape(error.shown),
             )
     return refs
 
 
 def _compare_error(language: str, error: CompareError) -> str:
     values = {key: escape(str(value)) for key, value in error.values.items()}
-    return say(language, f"compare_{error.code}", **values) if error.code else escape(str(error))
+    return say(language, f"bot.compare_{error.code}", **values) if error.code else escape(str(error))
 
 
 async def change_message(
@@ -105,10 +106,10 @@ async def change_message(
     links = bot_services.links
     kind = escape(kind_namer(language)(document.kind))
     head = [
-        say(language, "compare_title", name=platform_name(platform, language), kind=kind),
+        say(language, "bot.compare_title", name=platform_name(platform, language), kind=kind),
         say(
             language,
-            "compare_versions",
+            "bot.compare_versions",
             old=old.id,
             new=new.id,
             old_seen=f"{old.first_seen_at:{_DAY}}",
@@ -119,7 +120,7 @@ async def change_message(
     if not links.buttons_allowed:
         return text, None
     diff_url = links.diff(platform.slug, document.kind, old.id, new.id)
-    return text, InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button_diff"), url=diff_url)]])
+    return text, InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button.diff"), url=diff_url)]])
 
 
 async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -128,13 +129,13 @@ async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if await refuse_long(update, language, argument_text(context)):
         return
     if len(arguments) not in (2, 3):
-        await reply(update, say(language, "usage_compare"))
+        await reply(update, say(language, "bot.usage_compare"))
         return
     refs = _parse_refs(language, arguments[1:])
     if isinstance(refs, str):
         await reply(update, refs)
         return
-    platform = await _platform_named(update, context, language, arguments[0], "usage_compare")
+    platform = await _platform_named(update, context, language, arguments[0], "bot.usage_compare")
     if platform is None:
         return
     with session_scope(services(context).engine) as session:
@@ -149,7 +150,7 @@ async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = enter(update, context)
-    platform = await _platform_named(update, context, language, argument_text(context), "usage_latest")
+    platform = await _platform_named(update, context, language, argument_text(context), "bot.usage_latest")
     if platform is None:
         return
     latest = None
@@ -159,7 +160,7 @@ async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             if len(changes) >= 2 and (latest is None or changes[-1].at > latest[1].at):
                 latest = (document, changes[-1])
     if latest is None:
-        await reply(update, say(language, "no_change_yet", name=platform_name(platform, language)))
+        await reply(update, say(language, "bot.no_change_yet", name=platform_name(platform, language)))
         return
     document, change = latest
     message = await change_message(

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from alerts.links import Links
 from alerts.reports import ReportService
 from alerts.telegram_html import NO_PREVIEW, TELEGRAM_LIMIT, fit_blocks, utf16_length
-from i18n.texts import language_of, say
+from i18n import language_of, say
 from scraping.check import CheckResult
 from storage.db import session_scope
 from storage.models import Platform
@@ -55,7 +55,7 @@ async def refuse_long(update: Update, language: str, text: str) -> bool:
     """Answer and return True when an argument is too long to be a name or a date."""
     if len(text) <= MAX_ARGUMENT_CHARS:
         return False
-    await reply(update, say(language, "too_long", limit=MAX_ARGUMENT_CHARS))
+    await reply(update, say(language, "bot.too_long", limit=MAX_ARGUMENT_CHARS))
     return True
 
 

@@ -18,7 +18,7 @@ from bot.conversation import (
     reply,
     services,
 )
-from i18n.texts import say
+from i18n import say
 from storage.db import session_scope
 from storage.models import Platform
 from storage.search import PlatformLookupError, platforms_matching
@@ -36,14 +36,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload.startswith(DEEP_LINK_FOLLOW) and not await refuse_long(update, language, payload):
         await follow_by_name(update, context, language, payload.removeprefix(DEEP_LINK_FOLLOW))
         return
-    await reply(update, say(language, "welcome"))
+    await reply(update, say(language, "bot.welcome"))
 
 
 async def follow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = enter(update, context)
     query = argument_text(context)
     if not query:
-        await reply(update, say(language, "usage_follow"))
+        await reply(update, say(language, "bot.usage_follow"))
     elif not await refuse_long(update, language, query):
         await follow_by_name(update, context, language, query)
 
@@ -52,19 +52,19 @@ async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     language = enter(update, context)
     query = argument_text(context)
     if not query:
-        await reply(update, say(language, "usage_unfollow"))
+        await reply(update, say(language, "bot.usage_unfollow"))
         return
     if await refuse_long(update, language, query):
         return
     try:
         found = lookup(services(context).engine, query)
     except PlatformLookupError:
-        await reply(update, say(language, "unknown_platform", query=escape(query)))
+        await reply(update, say(language, "bot.unknown_platform", query=escape(query)))
         return
     if await may_manage(update, context):
         await reply(update, _set_following(update, context, found, language, wanted=False))
     else:
-        await reply(update, say(language, "group_admins_only"))
+        await reply(update, say(language, "bot.group_admins_only"))
 
 
 async def follow_by_name(
@@ -79,17 +79,17 @@ async def follow_by_name(
     if await may_manage(update, context):
         await reply(update, _set_following(update, context, found, language, wanted=True))
     else:
-        await reply(update, say(language, "group_admins_only"))
+        await reply(update, say(language, "bot.group_admins_only"))
 
 
 async def _offer_candidates(update: Update, language: str, query: str, error: PlatformLookupError) -> None:
     """Follow buttons for the platforms the name may have meant, or a plain 'unknown' without any."""
     if not error.candidates:
-        await reply(update, say(language, "unknown_platform", query=escape(query)))
+        await reply(update, say(language, "bot.unknown_platform", query=escape(query)))
         return
-    intro = "several_match" if error.ambiguous else "did_you_mean"
+    intro = "bot.several_match" if error.ambiguous else "bot.did_you_mean"
     buttons = [
-        [button(say(language, "button_follow", name=plain_name(p, language)), FOLLOW, p.id)]
+        [button(say(language, "button.follow", name=plain_name(p, language)), FOLLOW, p.id)]
         for p in error.candidates
     ]
     await reply(update, say(language, intro, query=escape(query)), keyboard(buttons))
@@ -106,11 +106,13 @@ def _set_following(
         if wanted:
             return say(
                 language,
-                "followed" if follow(session, subscriber, platform) else "already_following",
+                "bot.followed" if follow(session, subscriber, platform) else "bot.already_following",
                 name=name,
             )
         return say(
-            language, "unfollowed" if unfollow(session, subscriber, platform) else "not_following", name=name
+            language,
+            "bot.unfollowed" if unfollow(session, subscriber, platform) else "bot.not_following",
+            name=name,
         )
 
 
@@ -122,10 +124,10 @@ async def follow_button(
     with session_scope(services(context).engine) as session:
         platform = session.get(Platform, int(fields[0])) if fields and fields[0].isdigit() else None
     if platform is None or platform.retired_at is not None:
-        await query.answer(say(language, "gone"))
+        await query.answer(say(language, "bot.gone"))
         return
     if not await may_manage(update, context):
-        await query.answer(say(language, "group_admins_only"), show_alert=True)
+        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
         return
     answer = _set_following(update, context, platform, language, wanted)
     if fields[1:] == [FROM_LIST]:
@@ -142,11 +144,11 @@ def _subscriptions(
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         platforms = followed_platforms(session, subscriber)
     if not platforms:
-        return say(language, "list_empty"), None
-    lines = [say(language, "list_title")]
+        return say(language, "bot.list_empty"), None
+    lines = [say(language, "bot.list_title")]
     lines += [f"• {platform_name(p, language)} ({escape(p.slug)})" for p in platforms]
     buttons = [
-        [button(say(language, "button_unfollow", name=plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
+        [button(say(language, "button.unfollow", name=plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
         for p in platforms
     ]
     return "\n".join(lines), keyboard(buttons)
@@ -164,22 +166,22 @@ def platforms_page(
     with session_scope(services(context).engine) as session:
         platforms = platforms_matching(session, query)
     if not platforms:
-        return say(language, "no_platform_found", query=escape(query)), None
+        return say(language, "bot.no_platform_found", query=escape(query)), None
     pages = math.ceil(len(platforms) / PAGE_SIZE)
     page = min(max(page, 1), pages)
     shown = platforms[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    title = "platforms_found" if query else "platforms_title"
+    title = "bot.platforms_found" if query else "bot.platforms_title"
     lines = [say(language, title, query=escape(query), page=page, pages=pages)]
     lines += [f"• {escape(p.name_zh)} / {escape(p.name_en)} ({escape(p.slug)})" for p in shown]
     follow_buttons = [
-        button(say(language, "button_follow", name=plain_name(p, language)), FOLLOW, p.id) for p in shown
+        button(say(language, "button.follow", name=plain_name(p, language)), FOLLOW, p.id) for p in shown
     ]
     rows = [follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2)]
     navigation = []
     if page > 1:
-        navigation.append(button(say(language, "button_prev"), PAGE, page - 1, query))
+        navigation.append(button(say(language, "button.prev"), PAGE, page - 1, query))
     if page < pages:
-        navigation.append(button(say(language, "button_next"), PAGE, page + 1, query))
+        navigation.append(button(say(language, "button.next"), PAGE, page + 1, query))
     return "\n".join(lines), keyboard([*rows, navigation])
 
 

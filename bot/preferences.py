@@ -7,7 +7,7 @@ from alerts.buttons import SETTING, button, keyboard
 from alerts.telegram_html import report_message
 from analysis.report import Severity
 from bot.conversation import enter, may_manage, reply, services
-from i18n.texts import say
+from i18n import say
 from storage.db import session_scope
 from storage.models import Document, Platform, Subscriber, Version
 from storage.subscribers import ensure_subscriber
@@ -29,7 +29,7 @@ def current_choice(subscriber: Subscriber) -> str:
 def _settings_keyboard(language: str, chosen: str):
     return keyboard(
         [
-            [button(("✓ " if name == chosen else "") + say(language, f"setting_{name}"), SETTING, name)]
+            [button(("✓ " if name == chosen else "") + say(language, f"bot.setting_{name}"), SETTING, name)]
             for name in CHOICES
         ]
     )
@@ -40,7 +40,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     chat = update.effective_chat
     with session_scope(services(context).engine) as session:
         chosen = current_choice(ensure_subscriber(session, chat.id, chat.type, language))
-    await reply(update, say(language, "settings"), _settings_keyboard(language, chosen))
+    await reply(update, say(language, "bot.settings"), _settings_keyboard(language, chosen))
 
 
 async def setting_button(
@@ -49,17 +49,17 @@ async def setting_button(
     query = update.callback_query
     choice = fields[0] if fields else ""
     if choice not in CHOICES:
-        await query.answer(say(language, "gone"))
+        await query.answer(say(language, "bot.gone"))
         return
     if not await may_manage(update, context):
-        await query.answer(say(language, "group_admins_only"), show_alert=True)
+        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
         return
     chat = update.effective_chat
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         subscriber.min_severity, subscriber.digest = CHOICES[choice]
     await query.edit_message_reply_markup(_settings_keyboard(language, choice))
-    await query.answer(say(language, "setting_saved", choice=say(language, f"setting_{choice}")))
+    await query.answer(say(language, "bot.setting_saved", choice=say(language, f"bot.setting_{choice}")))
 
 
 async def report_button(
@@ -74,7 +74,7 @@ async def report_button(
         document = session.get(Document, versions[1].document_id) if all(versions) and versions else None
         platform = session.get(Platform, document.platform_id) if document else None
     if platform is None or versions[0].document_id != document.id:
-        await query.answer(say(language, "gone"))
+        await query.answer(say(language, "bot.gone"))
         return
     old, new = versions
     report = await bot_services.reports.report_for(old, new, language)

@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
 from bot import admin, browsing, following, preferences
 from bot.conversation import SERVICES, BotServices, enter, is_admin, reply
-from i18n.texts import LANGUAGES, say
+from i18n import LANGUAGES, say
 from storage.db import session_scope
 from storage.subscribers import choose_language, ensure_subscriber
 
@@ -45,9 +45,9 @@ MENU = [
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = enter(update, context)
-    text = say(language, "help")
+    text = say(language, "bot.help")
     if is_admin(update, context):
-        text += say(language, "admin_help")
+        text += say(language, "admin.help")
     await reply(update, text)
 
 
@@ -59,14 +59,14 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, _set_language(update, context, wanted))
         return
     buttons = [[button("中文", LANGUAGE, "zh"), button("English", LANGUAGE, "en")]]
-    await reply(update, say(language, "lang_pick"), keyboard(buttons))
+    await reply(update, say(language, "bot.lang_pick"), keyboard(buttons))
 
 
 def _set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str:
     chat = update.effective_chat
     with session_scope(context.application.bot_data[SERVICES].engine) as session:
         choose_language(session, ensure_subscriber(session, chat.id, chat.type, language), language)
-    return say(language, "lang_set")
+    return say(language, "bot.lang_set")
 
 
 async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,9 +78,9 @@ async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     language = enter(update, context)
     if addressee and not ours:
-        await reply(update, say(language, "other_bot", bot=_safe_username(addressee)))
+        await reply(update, say(language, "bot.other_bot", bot=_safe_username(addressee)))
     else:
-        await reply(update, say(language, "unknown_command"))
+        await reply(update, say(language, "bot.unknown_command"))
 
 
 def _safe_username(name: str) -> str:
@@ -106,7 +106,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == SETTING:
         await preferences.setting_button(update, context, language, fields)
     else:
-        await update.callback_query.answer(say(language, "gone"))
+        await update.callback_query.answer(say(language, "bot.gone"))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,13 +131,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             language = enter(update, context)
         except Exception:  # the database may be what failed
             log.debug("could not read the chat's language", exc_info=True)
-        await update.effective_chat.send_message(say(language, "error"))
+        await update.effective_chat.send_message(say(language, "bot.error"))
 
 
 async def register_commands(application: Application) -> None:
     """The command menu, in English and (for Chinese clients) in Chinese."""
     for language in LANGUAGES:
-        commands = [BotCommand(name, say(language, f"cmd_{name}")) for name in MENU]
+        commands = [BotCommand(name, say(language, f"bot.cmd_{name}")) for name in MENU]
         await application.bot.set_my_commands(commands, language_code="zh" if language == "zh" else None)
 
 

@@ -26,11 +26,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
+from i18n import kind_namer, translator
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
 from web import feeds, pages
 from web.diff_view import DIFF_CACHE_CHARS, DiffViews
-from web.i18n import kind_namer, pick_language, translator
+from web.i18n import pick_language
 from web.links import path_for, public_base
 from web.metrics import metrics
 from web.queries import NotFound

@@ -19,9 +19,9 @@ class _RowWriter:
     def __init__(self, diff: Diff, translate: Callable[..., str]) -> None:
         self.numbers = {id(row): number for number, row in enumerate(diff.changes, 1)}
         self.total = len(diff.changes)
-        self.previous_label = escape(translate("prev_change"))
-        self.next_label = escape(translate("next_change"))
-        self.moved = f' <span class="badge">{escape(translate("moved"))}</span>'
+        self.previous_label = escape(translate("web.prev_change"))
+        self.next_label = escape(translate("web.next_change"))
+        self.moved = f' <span class="badge">{escape(translate("web.moved"))}</span>'
 
     def _nav(self, number: int) -> str:
         links = []
@@ -50,7 +50,10 @@ class _RowWriter:
 
 def header_row(translate: Callable[..., str], old_date: str, new_date: str) -> str:
     """The table's column titles: each version with the date it was first seen."""
-    titles = (f"{translate('previous_version')} ({old_date})", f"{translate('current_version')} ({new_date})")
+    titles = (
+        f"{translate('web.previous_version')} ({old_date})",
+        f"{translate('web.current_version')} ({new_date})",
+    )
     return "<tr><th></th>" + "".join(f'<th colspan="2">{escape(title)}</th>' for title in titles) + "</tr>"
 
 
@@ -61,7 +64,7 @@ def render_diff_table(diff: Diff, translate: Callable[..., str], header: str) ->
     for segment in diff.segments():
         rows = "".join(writer.row(row) for row in segment.rows)
         if segment.collapsed:
-            summary = escape(translate("unchanged_lines", count=len(segment.rows)))
+            summary = escape(translate("web.unchanged_lines", count=len(segment.rows)))
             parts.append(
                 f'<tbody class="collapsed"><tr><td colspan="5"><details><summary>{summary}</summary>'
                 f'<table class="diff">{COLUMNS}<tbody>{rows}</tbody></table></details></td></tr></tbody>'

@@ -8,10 +8,10 @@ from markupsafe import Markup
 from analysis.diff import DiffStats, build_diff
 from analysis.language import document_language
 from analysis.report import ChangeReport, fallback_report
+from i18n import translator
 from storage.models import Version
 from web.cache import BoundedCache
 from web.diff_table import header_row, render_diff_table
-from web.i18n import translator
 
 # Rendered tables kept, in characters (a Python str takes 1-4 bytes each).
 DIFF_CACHE_CHARS = 16_000_000

@@ -9,10 +9,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.report import ChangeReport
+from i18n import LANGUAGES
 from storage.models import Version
 from storage.timeline import Change, CompareError, timeline, versions_to_compare
 from web.diff_view import DiffView
-from web.i18n import LANGUAGES, pick_language
+from web.i18n import pick_language
 from web.links import public_link
 from web.queries import (
     document_by_path,
