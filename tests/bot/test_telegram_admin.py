@@ -43,7 +43,7 @@ async def test_check_now_reports_each_outcome(telegram, engine, page_server, tmp
     try:
         admin = person(telegram, "en", user_id=ADMIN_ID)
         (first,) = await admin.say("/check zeekr")
-        assert first.text.splitlines() == ["Checked 1 documents:", "zeekr/privacy_policy: first version #1"]
+        assert first.text.splitlines() == ["Checked 1 document:", "zeekr/privacy_policy: first version #1"]
         page_server.serve("/zeekr", Page(NEW_PAGE))
         (second,) = await admin.say("/check")
         assert second.text.splitlines()[1] == "zeekr/privacy_policy: new version #2"

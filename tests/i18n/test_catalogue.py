@@ -57,6 +57,7 @@ def test_every_text_of_a_key_has_the_same_fields():
 
 def test_plural_entries_have_the_forms_each_language_needs():
     plural = {key for key, entry in CATALOGUE.items() if any(set(f) != {"other"} for f in entry.values())}
+    assert "admin.checked" in plural
     for key in plural:
         for language, forms in CATALOGUE[key].items():
             assert sorted(forms) == sorted(PLURAL_FORMS[language]), (key, language)
@@ -96,6 +97,14 @@ def test_keys_made_from_values_exist_for_every_value():
 )
 def test_plural_form(language, count, form):
     assert plural_form(language, count) == form
+
+
+def test_say_picks_the_plural_form_by_count():
+    assert say("en", "admin.checked", count=1) == "Checked 1 document:"
+    assert say("en", "admin.checked", count=3) == "Checked 3 documents:"
+    assert say("zh", "admin.checked", count=1) == say("zh", "admin.checked", count=3).replace("3", "1")
+    with pytest.raises(TypeError, match="count"):
+        say("en", "admin.checked")
 
 
 def test_say_fills_in_values():
