@@ -21,9 +21,9 @@ from bot.conversation import BotServices
 from bot.telegram_app import build_application, start_bot, stop_bot
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
-from tests.pages import OLD_PAGE, SEED_NEW, SEED_OLD, seed_text
+from tests.pages import OLD_PAGE
 from tests.people import ADMIN_ID
-from tests.seed import NEW_AT, OLD_AT, add_document
+from tests.seed import OLD_AT, add_document, add_seed_pair
 from tests.servers import Page, PageServer
 from tests.telegram_server import TOKEN, TelegramServer
 
@@ -170,14 +170,7 @@ def cli(
 def platforms(engine):
     """zeekr (the seed pair), 小红书 (one version) and NIO (nothing fetched yet)."""
     with session_scope(engine) as session:
-        add_document(
-            session,
-            "zeekr",
-            "极氪",
-            "ZEEKR",
-            [(OLD_AT, seed_text(SEED_OLD)), (NEW_AT, seed_text(SEED_NEW))],
-            aliases=["jike", "极氪汽车"],
-        )
+        add_seed_pair(session)
         add_document(
             session,
             "xiaohongshu",

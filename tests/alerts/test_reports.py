@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from openai import AsyncOpenAI
@@ -10,28 +10,17 @@ from sqlmodel import Session, select
 
 from alerts.reports import Prices, ReportService
 from storage.db import session_scope
-from storage.models import Document, Platform, Report, Version
-from storage.versions import FetchFacts, record_text
+from storage.models import Report, Version
 from tests.chat_server import SEED_REPORT, Answer, ChatServer
-from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_COMPANY, SEED_NEW, SEED_OLD, seed_text
+from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_COMPANY
+from tests.seed import add_seed_pair
 from tests.servers import Page
 
 
 @pytest.fixture
 def versions(engine) -> tuple[Version, Version]:
     with session_scope(engine) as session:
-        platform = Platform(slug="zeekr", name_zh="极氪", name_en="ZEEKR", aliases=[])
-        session.add(platform)
-        session.flush()
-        document = Document(platform_id=platform.id, kind="privacy_policy", url="https://example.com")
-        session.add(document)
-        session.flush()
-        at = datetime(2025, 11, 10, tzinfo=UTC)
-        old = record_text(session, document, seed_text(SEED_OLD), FetchFacts(document.url), at).version
-        new = record_text(
-            session, document, seed_text(SEED_NEW), FetchFacts(document.url), at + timedelta(days=51)
-        ).version
-    return old, new
+        return add_seed_pair(session)
 
 
 @pytest.fixture

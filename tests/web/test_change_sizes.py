@@ -19,9 +19,9 @@ from storage.models import Check, utcnow
 from storage.versions import ChangeSize, FetchFacts, record_text
 from tests.conftest import zeekr
 from tests.pages import NEW_PAGE, OLD_PAGE, SEED_NEW, SEED_OLD, seed_text
-from tests.seed import NEW_AT, OLD_AT, add_document
+from tests.seed import NEW_AT, OLD_AT, add_document, document_of_slug
 from tests.servers import Page
-from tests.web.conftest import document_of_slug, running
+from tests.web.conftest import running
 from web.app import WebConfig, create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
