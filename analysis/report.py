@@ -261,7 +261,7 @@ def fallback_report(diff: Diff, old: str, new: str, language: str | None = None)
         assessment += " " + say(language, "report.terms", terms=", ".join(terms[:15]))
     return ChangeReport(
         severity=severity,
-        headline=say(language, "report.headline", count=len(facts), severity=severity.value),
+        headline=say(language, "report.headline", count=len(facts)),
         assessment=assessment,
         changes=changes,
         conclusion=say(language, "report.see_diff"),

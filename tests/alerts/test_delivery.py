@@ -82,6 +82,8 @@ async def test_each_follower_gets_one_alert_in_their_language_others_none(bot, t
     )
     assert "浙江吉利汽车备件有限公司" in english.text
     assert chinese.text.startswith("🔔 极氪 · 隐私政策 有更新\n政策更新日期 2025-05-19 · 生效日期 2025-05-25")
+    assert "\n[轻微] 1 处变化\n" in chinese.text  # no English word in the Chinese headline
+    assert "\n[minor] 1 change\n" in english.text
     assert [b["text"] for b in english.buttons] == ["View diff", "Full report", "Unfollow"]
     assert english.button("View diff")["url"] == "https://pw.example/p/zeekr/privacy_policy/diff/1..2"
     assert english.params["link_preview_options"] == {"is_disabled": True}
@@ -133,14 +135,14 @@ async def test_weekly_digest_lists_the_weeks_changes_once(bot, telegram, platfor
     (digest,) = telegram.to_chat(701)
     assert digest.text.splitlines() == [
         "📰 本周政策变化(共 1 项)",
-        "• 极氪 · 隐私政策 [轻微] 1 处变化(minor)",
+        "• 极氪 · 隐私政策 [轻微] 1 处变化",
     ]
     assert 'href="https://pw.example/p/zeekr/privacy_policy/diff/1..2"' in digest.html
     assert telegram.to_chat(702) == []
     (english,) = telegram.to_chat(703)
     assert english.text.splitlines() == [
         "📰 This week's policy changes (1)",
-        "• ZEEKR · Privacy policy [minor] Changed paragraphs: 1 (minor)",
+        "• ZEEKR · Privacy policy [minor] 1 change",
     ]
     next_week = monday + timedelta(days=7)
     assert enqueue_digests(platforms, LINKS, next_week) == 0  # last week's change is not repeated

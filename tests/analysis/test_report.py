@@ -114,6 +114,15 @@ def test_the_fallback_for_the_seed_pair_names_both_companies_and_the_section():
     assert change.section.endswith("极物商城") and OLD_COMPANY in change.what and NEW_COMPANY in change.what
 
 
+def test_the_fallback_headline_reads_naturally_in_each_language():
+    diff = build_diff(OLD, NEW)  # one changed paragraph
+    assert fallback_report(diff, OLD, NEW, "zh").headline == "1 处变化"
+    assert fallback_report(diff, OLD, NEW, "en").headline == "1 change"
+    three = OLD + "\n第一段新增。\n第二段新增。\n第三段新增。"
+    assert fallback_report(build_diff(OLD, three), OLD, three, "en").headline == "3 changes"
+    assert fallback_report(build_diff(OLD, three), OLD, three, "zh").headline == "3 处变化"
+
+
 @pytest.mark.parametrize(
     ("added", "severity"),
     [
