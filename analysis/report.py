@@ -245,16 +245,16 @@ def fallback_report(diff: Diff, old: str, new: str, language: str | None = None)
     changed_text = "\n".join(f"{fact.removed}\n{fact.inserted}" for fact in facts)
     names = list(dict.fromkeys(changed_text[start:end] for start, end in company_spans(changed_text)))
     terms = _terms_in(changed_text, SENSITIVE_TERMS) + _terms_in(changed_text, RECIPIENT_TERMS)
-    assessment = say(
+    paragraphs = say(
         language,
-        "report.assessment",
+        "common.paragraphs_changed",
+        count=stats.paragraphs_added,
         added=stats.paragraphs_added,
         deleted=stats.paragraphs_deleted,
         modified=stats.paragraphs_modified,
-        sections="、".join(sections[:8])
-        if language == "zh"
-        else "; ".join(sections[:8]) or say(language, "common.none"),
     )
+    touched = say(language, "common.list_separator").join(sections[:8]) or say(language, "common.none")
+    assessment = say(language, "report.assessment", paragraphs=paragraphs, sections=touched)
     if names:
         assessment += " " + say(language, "report.entities", names=", ".join(names[:10]))
     if terms:
