@@ -5,7 +5,7 @@ Pure: the one function that calls a model lives in analysis/llm.py, with the cli
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -245,14 +245,7 @@ def fallback_report(diff: Diff, old: str, new: str, language: str | None = None)
     changed_text = "\n".join(f"{fact.removed}\n{fact.inserted}" for fact in facts)
     names = list(dict.fromkeys(changed_text[start:end] for start, end in company_spans(changed_text)))
     terms = _terms_in(changed_text, SENSITIVE_TERMS) + _terms_in(changed_text, RECIPIENT_TERMS)
-    paragraphs = say(
-        language,
-        "common.paragraphs_changed",
-        count=stats.paragraphs_added,
-        added=stats.paragraphs_added,
-        deleted=stats.paragraphs_deleted,
-        modified=stats.paragraphs_modified,
-    )
+    paragraphs = say(language, "common.paragraphs_changed", count=stats.paragraphs_added, **asdict(stats))
     touched = say(language, "common.list_separator").join(sections[:8]) or say(language, "common.none")
     assessment = say(language, "report.assessment", paragraphs=paragraphs, sections=touched)
     if names:
