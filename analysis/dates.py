@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from typing import Literal
 
 _MONTHS = {
     name: number
@@ -105,11 +106,13 @@ def parse_user_date(value: str) -> date:
     raise DateInputError(f"{shown!r} is not a date; use one of {EXAMPLE_FORMATS}", shown, impossible=False)
 
 
-def parse_version_ref(value: str) -> date | str:
+def parse_version_ref(value: str) -> date | Literal["latest", "previous"]:
     """A typed date, or the words ``latest`` / ``previous`` (any case) for the newest versions."""
     word = value.strip().lower()
-    if word in ("latest", "previous"):
-        return word
+    if word == "latest":
+        return "latest"
+    if word == "previous":
+        return "previous"
     return parse_user_date(value)
 
 
