@@ -28,7 +28,7 @@ from scraping.catalog import CatalogError, load_catalog
 from scraping.check import CheckResult, active_targets
 from scraping.sync import sync_catalog
 from storage.backup import BackupError, backup_sqlite
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
@@ -70,7 +70,7 @@ def prepare(settings: Settings) -> Engine:
 
 def _resolve_all(session: Session, queries: Sequence[str]) -> list[int]:
     try:
-        return [resolve_platform(session, query, include_retired=False).id for query in queries]
+        return [row_id(resolve_platform(session, query, include_retired=False)) for query in queries]
     except PlatformLookupError as error:
         raise UserError(str(error)) from None
 
@@ -84,7 +84,7 @@ def describe(result: CheckResult, engine: Engine) -> str:
     if result.outcome is CheckOutcome.UNCHANGED:
         return "unchanged"
     with Session(engine) as session:
-        version = session.get(Version, result.version_id)
+        version = session.get_one(Version, result.version_id)
         previous = session.get(Version, result.previous_version_id) if result.previous_version_id else None
     if previous is None:
         return f"new version (baseline, {version.text.count(chr(10)) + 1} lines)"
@@ -184,7 +184,8 @@ def cmd_history(engine: Engine, _settings: Settings, args: argparse.Namespace) -
         if platform is None:
             raise UserError("name a platform, e.g. `policywatch history zeekr`")
         history = [
-            (document, versions_of(session, document.id)) for document in documents_of(session, platform.id)
+            (document, versions_of(session, row_id(document)))
+            for document in documents_of(session, row_id(platform))
         ]
     if args.json:
         rows = [
@@ -200,7 +201,7 @@ def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace)
     with Session(engine) as session:
         platforms = platforms_matching(session, args.query)
         kinds = {
-            p.id: [d.kind for d in documents_of(session, p.id, include_retired=False)] for p in platforms
+            p.id: [d.kind for d in documents_of(session, row_id(p), include_retired=False)] for p in platforms
         }
     if args.query and not platforms:
         raise UserError(f"no platform matches {args.query[:100]!r}")
@@ -223,7 +224,7 @@ def cmd_platforms(engine: Engine, _settings: Settings, args: argparse.Namespace)
 
 
 def _pick_document(session: Session, platform: Platform, kind: str | None) -> Document:
-    documents = documents_of(session, platform.id)
+    documents = documents_of(session, row_id(platform))
     by_kind = {document.kind: document for document in documents}
     if kind:
         if kind not in by_kind:
@@ -253,7 +254,7 @@ def _versions_asked(engine: Engine, args: argparse.Namespace) -> tuple[Platform,
         platform = resolve_platform(session, args.platform)
         document = _pick_document(session, platform, args.document)
         try:
-            old, new = versions_to_compare(timeline(session, document.id), *refs)
+            old, new = versions_to_compare(timeline(session, row_id(document)), *refs)
         except CompareError as error:
             raise UserError(f"{platform.slug}/{document.kind}: {error}") from None
     return platform, document, old, new
