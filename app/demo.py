@@ -27,7 +27,7 @@ from app.settings import Settings
 from scraping.catalog import parse_catalog
 from scraping.check import CheckResult, active_targets
 from scraping.sync import sync_catalog
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform, Version, utcnow
 from web.serve import server_config
@@ -128,13 +128,13 @@ async def _alert(
 ) -> tuple[str, list[str], str]:
     """Write the report; the alert (Telegram HTML), its buttons and what wrote the report."""
     with Session(engine) as session:
-        old = session.get(Version, change.previous_version_id)
-        new = session.get(Version, change.version_id)
-        document = session.get(Document, change.target.document_id)
-        platform = session.get(Platform, document.platform_id)
+        old = session.get_one(Version, change.previous_version_id)
+        new = session.get_one(Version, change.version_id)
+        document = session.get_one(Document, change.target.document_id)
+        platform = session.get_one(Platform, document.platform_id)
     report = await make_report_service(settings, engine).report_for(old, new, "zh")
     text = alert_message(platform, document, old, new, report, "zh", links)
-    keyboard = alert_buttons(platform, document, old.id, new.id, "zh", links).inline_keyboard
+    keyboard = alert_buttons(platform, document, row_id(old), row_id(new), "zh", links).inline_keyboard
     kind = "automatic (no OPENAI_API_KEY)" if report.is_automatic else settings.LLM_MODEL
     return text, [button.text for row in keyboard for button in row], kind
 
@@ -148,6 +148,8 @@ def prepare_demo(settings: Settings, public_url: str) -> DemoRun:
     links = Links(public_url)
     with policy_server() as (url, serve_version):
         change = asyncio.run(_track(engine, settings, url, serve_version))
+    if change.previous_version_id is None or change.version_id is None:
+        raise RuntimeError(f"the demo's second check saw no change: {change.summary}")
     text, buttons, kind = asyncio.run(_alert(engine, settings, links, change))
     diff_url = links.diff(
         change.target.platform_slug, change.target.kind, change.previous_version_id, change.version_id
