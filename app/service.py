@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 
 import uvicorn
 from openai import AsyncOpenAI
@@ -21,12 +22,15 @@ from app.settings import Settings
 from bot.conversation import BotServices, CheckRunner
 from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, Target, active_targets
-from scraping.fetch import Fetcher, Renderer, make_client
+from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from scraping.schedule import CheckScheduler, start_scheduler, tick_seconds
 from storage.models import utcnow
 from web.app import WebConfig, create_app
 from web.serve import server_config
+
+if TYPE_CHECKING:
+    from scraping.browser import BrowserRenderer
 
 log = logging.getLogger("policywatch")
 
@@ -56,7 +60,7 @@ def make_report_service(settings: Settings, engine: Engine) -> ReportService:
     )
 
 
-def make_renderer(settings: Settings) -> Renderer | None:
+def make_renderer(settings: Settings) -> "BrowserRenderer | None":
     """The headless browser for `render: browser` documents and 403 fallbacks, when it is installed."""
     if not settings.BROWSER_PATH.exists():
         log.info(
@@ -166,6 +170,8 @@ async def running_sender(engine: Engine, settings: Settings, bot: Bot, links: Li
 
 async def run_telegram(engine: Engine, settings: Settings, bot_services: BotServices, wiring: Wiring) -> None:
     """Start the bot and the sender (retried while Telegram refuses or is unreachable), until cancelled."""
+    if settings.TELEGRAM_BOT_TOKEN is None:
+        raise ValueError("the Telegram bot needs TELEGRAM_BOT_TOKEN")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
     application = build_application(token, settings.TELEGRAM_API_BASE_URL, bot_services)
     # The sender's own connection pool, and no rate limiter: the sender paces alerts itself.
