@@ -25,7 +25,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from alerts.links import Links
 from alerts.telegram_html import NO_PREVIEW
 from alerts.text import alert_buttons, in_language
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.models import Alert, Delivery, Document, Platform, Subscriber, utcnow
 from storage.outbox import (
     claim_due,
@@ -140,11 +140,11 @@ class Sender:
             workers = min(self.policy.workers, len(batch))
             await asyncio.gather(*(self._work(queue, languages) for _ in range(workers)))
             if queue:
-                left = [delivery.id for delivery in queue]
+                left = [row_id(delivery) for delivery in queue]
                 await asyncio.to_thread(self._write, partial(release_claimed, ids=left))
             self._forget_idle_chats()
 
-    def _claim(self) -> tuple[list[Delivery], dict[int, str]]:
+    def _claim(self) -> tuple[list[Delivery], dict[int | None, str]]:
         """The next batch and its subscribers' languages (in a worker thread: the event loop never waits
         on the database, which would bunch the sends that follow)."""
         with session_scope(self.engine) as session:
@@ -165,13 +165,14 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), timeout=self.policy.idle_poll)
 
-    def _languages(self, batch: list[Delivery]) -> dict[int, str]:
+    def _languages(self, batch: list[Delivery]) -> dict[int | None, str]:
+        """The language of each delivery's subscriber (a delivery to no subscriber gets the default)."""
         ids = {delivery.subscriber_id for delivery in batch if delivery.subscriber_id is not None}
         with Session(self.engine) as session:
             rows = session.exec(select(Subscriber.id, Subscriber.language).where(col(Subscriber.id).in_(ids)))
-            return dict(rows.all())
+            return {subscriber_id: language for subscriber_id, language in rows.all()}
 
-    async def _work(self, queue: deque[Delivery], languages: dict[int, str]) -> None:
+    async def _work(self, queue: deque[Delivery], languages: dict[int | None, str]) -> None:
         while queue and not self._stopping.is_set():
             delivery = queue.popleft()
             await self._deliver(delivery, languages.get(delivery.subscriber_id, "en"))
@@ -179,10 +180,10 @@ class Sender:
     def _alert_view(self, alert_id: int) -> _AlertView:
         if alert_id not in self._alerts:
             with Session(self.engine) as session:
-                alert = session.get(Alert, alert_id)
-                document = session.get(Document, alert.document_id)
+                alert = session.get_one(Alert, alert_id)
+                document = session.get_one(Document, alert.document_id)
                 self._alerts[alert_id] = _AlertView(
-                    alert, session.get(Platform, document.platform_id), document
+                    alert, session.get_one(Platform, document.platform_id), document
                 )
         return self._alerts[alert_id]
 
@@ -246,19 +247,19 @@ class Sender:
             return partial(self._migrated, delivery=delivery, new_chat_id=error.new_chat_id)
         except BadRequest as error:  # the chat is gone or the message is refused: trying again won't help
             log.warning("delivery %s to %s refused: %s", delivery.id, delivery.chat_id, error.message)
-            return partial(mark_failed, delivery_id=delivery.id, error=error.message)
+            return partial(mark_failed, delivery_id=row_id(delivery), error=error.message)
         except TelegramError as error:  # network trouble, timeouts, Telegram's own errors
             return self._backoff(delivery, error)
         sent_at = self.clock()
-        return lambda session: mark_sent(session, delivery.id, sent_at)
+        return lambda session: mark_sent(session, row_id(delivery), sent_at)
 
     def _blocked(self, session: Session, delivery: Delivery, reason: str) -> None:
         pause_subscriber(session, delivery.chat_id, reason)
-        mark_failed(session, delivery.id, reason)
+        mark_failed(session, row_id(delivery), reason)
 
     def _migrated(self, session: Session, delivery: Delivery, new_chat_id: int) -> None:
         move_chat(session, delivery.chat_id, new_chat_id)
-        mark_retry(session, delivery.id, self.clock(), "group migrated", attempt=False)
+        mark_retry(session, row_id(delivery), self.clock(), "group migrated", attempt=False)
 
     def _retry_after(self, delivery: Delivery, error: RetryAfter) -> Callable[[Session], None]:
         """Pause all sending as Telegram asks; the delivery waits as long, without losing an attempt."""
@@ -267,14 +268,14 @@ class Sender:
         self._paused_until = asyncio.get_running_loop().time() + seconds
         log.warning("Telegram asks to wait %s s", seconds)
         later = self.clock() + timedelta(seconds=seconds)
-        return lambda session: mark_retry(session, delivery.id, later, str(error), attempt=False)
+        return lambda session: mark_retry(session, row_id(delivery), later, str(error), attempt=False)
 
     def _backoff(self, delivery: Delivery, error: TelegramError) -> Callable[[Session], None]:
         attempts = delivery.attempts + 1
         if attempts >= self.policy.max_attempts:
             log.warning("delivery %s to %s failed for good: %s", delivery.id, delivery.chat_id, error)
             reason = f"gave up after {attempts} attempts: {error}"
-            return lambda session: mark_failed(session, delivery.id, reason)
+            return lambda session: mark_failed(session, row_id(delivery), reason)
         log.info("delivery %s to %s will be retried: %s", delivery.id, delivery.chat_id, error)
         later = self.clock() + self.policy.backoff * 2 ** (attempts - 1)
-        return lambda session: mark_retry(session, delivery.id, later, str(error))
+        return lambda session: mark_retry(session, row_id(delivery), later, str(error))
