@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from storage.db import row_id
 from storage.models import Document, Platform
 from storage.timeline import Change, timeline
 from storage.versions import documents_of
@@ -25,8 +26,8 @@ class FeedEntry:
 def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
     entries = []
     for platform in platforms:
-        for document in documents_of(session, platform.id):
-            changes = timeline(session, document.id, texts=False)
+        for document in documents_of(session, row_id(platform)):
+            changes = timeline(session, row_id(document), texts=False)
             entries += [FeedEntry(platform, document, change) for change in changes if change.previous]
     entries.sort(key=lambda entry: entry.change.at, reverse=True)
     return entries[:MAX_ENTRIES]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from storage.db import row_id
 from storage.models import Document, Platform, Version
 from storage.search import platforms_matching
 from storage.timeline import Change, timeline
@@ -34,8 +35,8 @@ def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platfo
 
 def histories(session: Session, platform: Platform) -> list[DocumentHistory]:
     return [
-        DocumentHistory(document, timeline(session, document.id, texts=False))
-        for document in documents_of(session, platform.id)
+        DocumentHistory(document, timeline(session, row_id(document), texts=False))
+        for document in documents_of(session, row_id(platform))
     ]
 
 

@@ -50,5 +50,7 @@ def is_loopback_client(request: Request) -> bool:
 
 def has_bearer_token(request: Request, token: str | None) -> bool:
     """``Authorization: Bearer <token>``, compared in constant time; never true without a token set."""
+    if not token:
+        return False
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
