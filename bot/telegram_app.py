@@ -58,7 +58,7 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if wanted in LANGUAGES:
         await reply(update, _set_language(update, context, wanted))
         return
-    buttons = [[button("中文", LANGUAGE, "zh"), button("English", LANGUAGE, "en")]]
+    buttons = [[button(say(language, f"language.{code}"), LANGUAGE, code) for code in LANGUAGES]]
     await reply(update, say(language, "bot.lang_pick"), keyboard(buttons))
 
 

@@ -25,6 +25,7 @@ LANGUAGES = ("zh", "en")
 # The plural forms (CLDR categories) each language needs; a text with one form is its "other".
 PLURAL_FORMS: dict[str, tuple[str, ...]] = {"zh": ("other",), "en": ("one", "other")}
 
+CATEGORIES = {"zero", "one", "two", "few", "many", "other"}  # CLDR's plural categories
 Forms = dict[str, str]  # plural category -> text
 Entry = dict[str, Forms]  # language -> its forms
 
@@ -36,15 +37,25 @@ def plural_form(language: str, count: int) -> str:
     return "other"
 
 
+def _is_text(value: object) -> bool:
+    """A string, or a table of plural forms."""
+    return isinstance(value, str) or (isinstance(value, dict) and set(value) <= CATEGORIES)
+
+
+def _is_entry(table: Mapping[str, object]) -> bool:
+    """A table of texts by language (a namespace may hold keys named zh or en: their values are tables)."""
+    return bool(table) and all(language in LANGUAGES and _is_text(text) for language, text in table.items())
+
+
 def _entries(table: Mapping[str, object], prefix: str = "") -> dict[str, Entry]:
-    """The entries of a parsed words file: the tables whose keys are languages, by their dotted names."""
-    if table and set(table) <= set(LANGUAGES):
+    """The entries of a parsed words file (tables of texts by language), by their dotted names."""
+    if _is_entry(table):
         entry: Entry = {}
         for language, text in table.items():
-            forms = text if isinstance(text, dict) else {"other": text}
+            forms: dict[str, object] = text if isinstance(text, dict) else {"other": text}
             if not all(isinstance(form, str) for form in forms.values()):
                 raise ValueError(f"{prefix}.{language}: a text is a string or a table of plural forms")
-            entry[language] = dict(forms)
+            entry[language] = {category: str(form) for category, form in forms.items()}
         return {prefix: entry}
     found: dict[str, Entry] = {}
     for name, inner in table.items():

@@ -110,6 +110,7 @@ def test_say_picks_the_plural_form_by_count():
 def test_say_fills_in_values():
     assert say("en", "bot.too_long", limit=200).startswith("That is too long (at most 200 characters)")
     assert translator("zh")("web.site") == "隐私政策观察"
+    assert (say("en", "language.zh"), say("zh", "language.en")) == ("中文", "English")  # a namespace's zh, en
     assert kind_name("en", "terms") == "Terms of service"
     assert kind_name("zh", "something_new") == "something_new"
 
