@@ -18,7 +18,7 @@ from difflib import Match, SequenceMatcher
 from enum import StrEnum
 from functools import cached_property
 from itertools import accumulate, groupby, pairwise
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
@@ -36,11 +36,13 @@ ALIGN_STEPS = 2_000_000  # difflib's candidate line matches (charged before each
 ALIGN_CELLS = 300_000_000  # old × new lines for the exact LCS of lines (about 16,000 × 16,000)
 SIMILARITY_CELLS = 1_000_000_000  # old × new characters rapidfuzz compares while pairing lines
 INLINE_CELLS = 1_000_000_000  # old × new tokens the intra-line diffs compare
+TOKEN_DIFFS = 10_000  # modified pairs diffed by tokens (each has a fixed cost in Python); more: middles whole
 # Latin words, digit runs and whitespace runs are single tokens; every other character (CJK) is one.
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:['’-][A-Za-z0-9_]+)*|\s+|.", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z0-9_]")
 _FIRST_TOKEN_CHAR = 0xF0000  # a private-use plane: tokens are diffed as one character each
-_Block = tuple[str, int, int, int, int]  # difflib's opcode: tag, old start, old end, new start, new end
+_Tag = Literal["replace", "delete", "insert", "equal"]
+_Block = tuple[_Tag, int, int, int, int]  # difflib's opcode: tag, old start, old end, new start, new end
 
 
 class RowKind(StrEnum):
@@ -131,6 +133,7 @@ class Work:
     align_cells: Meter = field(default_factory=lambda: Meter(ALIGN_CELLS))
     similarity_cells: Meter = field(default_factory=lambda: Meter(SIMILARITY_CELLS))
     inline_cells: Meter = field(default_factory=lambda: Meter(INLINE_CELLS))
+    token_diffs: Meter = field(default_factory=lambda: Meter(TOKEN_DIFFS))
 
 
 @dataclass(frozen=True)
@@ -212,22 +215,37 @@ def _shared_ends(old: str, new: str) -> tuple[int, int]:
 def _token_diffs(old_chars: str, new_chars: str) -> list[tuple[int, str]]:
     """The tokens' longest common subsequence (rapidfuzz) as diff-match-patch's (operation, text) list."""
     diffs: list[tuple[int, str]] = []
-    for tag, old_start, old_end, new_start, new_end in Indel.opcodes(old_chars, new_chars):
-        if tag in ("delete", "replace"):
-            diffs.append((-1, old_chars[old_start:old_end]))
-        if tag in ("insert", "replace"):
-            diffs.append((1, new_chars[new_start:new_end]))
-        if tag == "equal":
-            diffs.append((0, old_chars[old_start:old_end]))
+    for op in Indel.opcodes(old_chars, new_chars):
+        if op.tag in ("delete", "replace"):
+            diffs.append((-1, old_chars[op.src_start : op.src_end]))
+        if op.tag in ("insert", "replace"):
+            diffs.append((1, new_chars[op.dest_start : op.dest_end]))
+        if op.tag == "equal":
+            diffs.append((0, old_chars[op.src_start : op.src_end]))
     return diffs
 
 
-def _diff_tokens(old: str, new: str, budget: Meter) -> tuple[list[Span], list[Span]]:
-    """The tokens' LCS with diff-match-patch's semantic cleanup; whole spans past the size or the budget."""
-    encoded = _tokens_as_chars(old, new) if len(old) + len(new) <= MAX_INLINE_CHARS else None
-    if encoded is None or not budget.take(len(encoded[0]) * len(encoded[1])):
-        return [Span(old, True)], [Span(new, True)]
+def _whole(text: str) -> list[Span]:
+    return [Span(text, True)] if text else []
+
+
+def _affords(work: Work, cells: int) -> bool:
+    """Whether one more token diff of ``cells`` fits both budgets; if so it is spent."""
+    if not (work.token_diffs.fits(1) and work.inline_cells.fits(cells)):
+        return False
+    work.token_diffs.take(1)
+    work.inline_cells.take(cells)
+    return True
+
+
+def _diff_tokens(old: str, new: str, work: Work) -> tuple[list[Span], list[Span]]:
+    """The tokens' LCS with diff-match-patch's semantic cleanup; whole spans past the size or the budgets."""
+    encoded = _tokens_as_chars(old, new) if old and new and len(old) + len(new) <= MAX_INLINE_CHARS else None
+    if encoded is None or len(encoded[0]) == len(encoded[1]) == 1:  # nothing to align
+        return _whole(old), _whole(new)
     old_chars, new_chars, tokens = encoded
+    if not _affords(work, len(old_chars) * len(new_chars)):
+        return _whole(old), _whole(new)
     engine = diff_match_patch()
     diffs = _token_diffs(old_chars, new_chars)
     engine.diff_cleanupMerge(diffs)
@@ -243,11 +261,11 @@ def _diff_tokens(old: str, new: str, budget: Meter) -> tuple[list[Span], list[Sp
     return old_spans, new_spans
 
 
-def inline_diff(old: str, new: str, budget: Meter | None = None) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+def inline_diff(old: str, new: str, work: Work | None = None) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
     """The changed spans inside a modified pair: characters for CJK, words for Latin text."""
     head, tail = _shared_ends(old, new)  # only the middle needs tokens and an alignment
-    budget = Meter(INLINE_CELLS) if budget is None else budget
-    old_spans, new_spans = _diff_tokens(old[head : len(old) - tail], new[head : len(new) - tail], budget)
+    middles = old[head : len(old) - tail], new[head : len(new) - tail]
+    old_spans, new_spans = _diff_tokens(*middles, Work() if work is None else work)
     start, end = [Span(old[:head])] if head else [], [Span(old[len(old) - tail :])] if tail else []
     return _widen_to_entities([*start, *old_spans, *end]), _widen_to_entities([*start, *new_spans, *end])
 
@@ -292,8 +310,8 @@ def _pairs(old: list[str], new: list[str], budget: Meter) -> list[tuple[int, int
     pairs: list[tuple[int, int]] = []
     next_new = 0
     for i, line in enumerate(old):
-        scores = [(similarity(line, new[j], budget), j) for j in range(next_new, len(new))]
-        best = max(scores, default=(0.0, -1), key=lambda item: (item[0], -item[1]))
+        candidates = [(similarity(line, new[j], budget), j) for j in range(next_new, len(new))]
+        best = max(candidates, default=(0.0, -1), key=lambda item: (item[0], -item[1]))
         if best[0] >= PAIR_SIMILARITY:
             pairs.append((i, best[1]))
             next_new = best[1] + 1
@@ -313,7 +331,7 @@ def _paired_row(old: str, new: str, numbers: tuple[int, int], layout: _Layout) -
     """The row of a pair of alike lines (``numbers`` are theirs, 1-based)."""
     if old == new:  # blank lines cannot anchor difflib's matches, so they can land in a replaced block
         return _equal_rows([old], numbers[0] - 1, numbers[1] - 1, layout.mirrored)[0]
-    old_spans, new_spans = inline_diff(old, new, layout.work.inline_cells)
+    old_spans, new_spans = inline_diff(old, new, layout.work)
     if layout.mirrored:
         return Row(RowKind.MODIFIED, numbers[1], numbers[0], new_spans, old_spans)
     return Row(RowKind.MODIFIED, *numbers, old_spans, new_spans)
@@ -440,13 +458,14 @@ class _BudgetedMatcher(SequenceMatcher):
     def __init__(self, old: list[str], new: list[str], costs: list[int], budget: Meter) -> None:
         # Blank lines cannot start a match (they may extend one): hundreds would make difflib quadratic.
         super().__init__(_is_blank, old, new, autojunk=False)
+        self._old_lines = len(old)
         self._costs = costs
         self._budget = budget
 
     def find_longest_match(
         self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
     ) -> Match:
-        ahi = len(self.a) if ahi is None else ahi
+        ahi = self._old_lines if ahi is None else ahi
         if not self._budget.take(self._costs[ahi] - self._costs[alo]):
             raise _OverBudget
         return super().find_longest_match(alo, ahi, blo, bhi)
@@ -457,8 +476,9 @@ def _lcs_blocks(old: list[str], new: list[str]) -> list[_Block]:
     ids: dict[str, int] = {}  # lines as exact integers: rapidfuzz would otherwise compare their hashes
     old_ids, new_ids = ([ids.setdefault(line, len(ids)) for line in lines] for lines in (old, new))
     blocks: list[_Block] = []
-    for tag, i1, i2, j1, j2 in Indel.opcodes(old_ids, new_ids):
-        kind = "equal" if tag == "equal" else "replace"
+    for op in Indel.opcodes(old_ids, new_ids):
+        i1, i2, j1, j2 = op.src_start, op.src_end, op.dest_start, op.dest_end
+        kind: _Tag = "equal" if op.tag == "equal" else "replace"
         if kind == "replace" and blocks and blocks[-1][0] == "replace":  # one block per run of edits
             _, i1, _, j1, _ = blocks.pop()
         blocks.append((kind, i1, i2, j1, j2))

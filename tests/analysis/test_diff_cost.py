@@ -15,6 +15,7 @@ from analysis.diff import (
     ALIGN_STEPS,
     INLINE_CELLS,
     SIMILARITY_CELLS,
+    TOKEN_DIFFS,
     Meter,
     RowKind,
     Work,
@@ -96,11 +97,22 @@ def test_long_unrelated_lines_stop_using_rapidfuzz_once_its_budget_is_spent():
     assert diff.stats.paragraphs_added == diff.stats.paragraphs_deleted == 20
 
 
-def test_a_pair_over_the_inline_budget_is_highlighted_whole():
-    budget = Meter(INLINE_CELLS, used=INLINE_CELLS)
-    old, new = inline_diff("保存3年的数据", "保存5个月的数据", budget)
-    assert [span.text for span in old if span.changed] == ["3年"]
-    assert [span.text for span in new if span.changed] == ["5个月"]
+def test_a_pair_over_the_inline_budgets_is_highlighted_whole_between_its_shared_ends():
+    for spent in (Work(inline_cells=Meter(INLINE_CELLS, used=INLINE_CELLS)), Work(token_diffs=Meter(0))):
+        old, new = inline_diff("保存3年的数据", "保存5个月的数据", spent)
+        assert [span.text for span in old if span.changed] == ["3年"]
+        assert [span.text for span in new if span.changed] == ["5个月"]
+
+
+def test_past_ten_thousand_modified_pairs_the_rest_are_highlighted_between_their_shared_ends():
+    rng = random.Random(5)
+    lines = [_cjk(rng, 20) for _ in range(MEGABYTE // 63)]
+    new = [line[:5] + "改动" + line[6:14] + "新" + line[15:] for line in lines]  # two edits per line
+    diff = build_diff("\n".join(lines), "\n".join(new))
+    assert diff.work.token_diffs.used == TOKEN_DIFFS < diff.stats.paragraphs_modified == len(lines)
+    first, last = diff.changes[0], diff.changes[-1]
+    assert [span.text for span in first.new if span.changed] == ["改动", "新"]  # by tokens
+    assert [span.text for span in last.new if span.changed] == [new[-1][5:16]]  # between its shared ends
 
 
 lines = st.text(alphabet="极氪隐私政策个人信息ab cd,。", max_size=12)
@@ -108,7 +120,7 @@ texts = st.lists(lines, max_size=15).map("\n".join)
 
 
 def _no_budget() -> Work:
-    return Work(Meter(0), Meter(0), Meter(0), Meter(0))
+    return Work(*(Meter(0) for _ in vars(Work())))
 
 
 _SWAPPED_KIND = {RowKind.ADDED: RowKind.DELETED, RowKind.DELETED: RowKind.ADDED}
