@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
@@ -39,9 +39,23 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
     return context.application.bot_data[SERVICES]
 
 
+def chat_of(update: Update) -> Chat:
+    """The chat of the update: every update the bot handles (commands, button presses) has one."""
+    if update.effective_chat is None:
+        raise ValueError(f"update {update.update_id} has no chat")
+    return update.effective_chat
+
+
+def pressed(update: Update) -> CallbackQuery:
+    """The button press of the update (for the handlers of CallbackQueryHandler)."""
+    if update.callback_query is None:
+        raise ValueError(f"update {update.update_id} is not a button press")
+    return update.callback_query
+
+
 def enter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Record the chat (a chat that talks to the bot is active again) and return its language."""
-    chat = update.effective_chat
+    chat = chat_of(update)
     user_language = language_of(update.effective_user.language_code if update.effective_user else None)
     with session_scope(services(context).engine) as session:
         return ensure_subscriber(session, chat.id, chat.type, user_language).language
@@ -68,14 +82,14 @@ def fit(text: str) -> str:
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """A new HTML message in the chat of the update, link previews off."""
-    await update.effective_chat.send_message(
+    await chat_of(update).send_message(
         fit(text), parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
     )
 
 
 async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message whose button was pressed."""
-    await update.callback_query.edit_message_text(
+    await pressed(update).edit_message_text(
         fit(text), parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
     )
 
@@ -84,17 +98,19 @@ def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """A PolicyWatch administrator (ADMIN_CHAT_IDS), by user id or chat id."""
     admins = services(context).admin_ids
     user = update.effective_user
-    return bool((user and user.id in admins) or update.effective_chat.id in admins)
+    return bool((user and user.id in admins) or chat_of(update).id in admins)
 
 
 async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Anyone in a private chat; in a group, only the group's administrators (anonymous ones included)."""
-    chat = update.effective_chat
+    chat = chat_of(update)
     if chat.type == ChatType.PRIVATE:
         return True
     message = update.message
     if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
         return True
+    if update.effective_user is None:  # a channel post: no person to ask about
+        return False
     member = await context.bot.get_chat_member(chat.id, update.effective_user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
