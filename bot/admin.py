@@ -9,7 +9,7 @@ from alerts.telegram_html import fit_blocks
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
 from i18n import say
 from scraping.check import CheckResult
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.models import CheckOutcome
 from storage.search import PlatformLookupError
 from storage.stats import overview
@@ -41,7 +41,7 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     platform_ids = None
     if query:
         try:
-            platform_ids = [lookup(services(context).engine, query).id]
+            platform_ids = [row_id(lookup(services(context).engine, query))]
         except PlatformLookupError:
             await reply(update, say(language, "bot.unknown_platform", query=escape(query)))
             return

@@ -1,6 +1,5 @@
 """Reading the record: /history, /compare and /latest."""
 
-from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,10 +18,10 @@ from bot.conversation import (
     services,
 )
 from i18n import kind_namer, say
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.models import Document, Platform, Version
 from storage.search import PlatformLookupError
-from storage.timeline import CompareError, timeline, versions_to_compare
+from storage.timeline import CompareError, VersionRef, timeline, versions_to_compare
 from storage.versions import documents_of, versions_of
 
 _DAY = "%Y-%m-%d"
@@ -65,17 +64,17 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     kind_name = kind_namer(language)
     blocks = [say(language, "bot.history_title", name=platform_name(platform, language))]
     with session_scope(services(context).engine) as session:
-        for document in documents_of(session, platform.id):
-            versions = list(reversed(versions_of(session, document.id)))
+        for document in documents_of(session, row_id(platform)):
+            versions = list(reversed(versions_of(session, row_id(document))))
             blocks.append(f"<b>{escape(kind_name(document.kind))}</b>")
             blocks += [_version_line(v, language) for v in versions] or [say(language, "bot.no_versions")]
     more = link(services(context).links.platform(platform.slug), say(language, "bot.more_link"))
     await reply(update, fit_blocks(blocks, "\n" + say(language, "bot.more_at", link=more), separator="\n"))
 
 
-def _parse_refs(language: str, values: list[str]) -> list[date | str] | str:
+def _parse_refs(language: str, values: list[str]) -> list[VersionRef] | str:
     """The typed dates, or the message saying which one is wrong."""
-    refs = []
+    refs: list[VersionRef] = []
     for value in values:
         try:
             refs.append(parse_version_ref(value))
@@ -116,10 +115,10 @@ async def change_message(
             new_seen=f"{new.first_seen_at:{_DAY}}",
         ),
     ]
-    text = change_text(head, platform, document, old.id, new.id, report, language, links)
+    text = change_text(head, platform, document, row_id(old), row_id(new), report, language, links)
     if not links.buttons_allowed:
         return text, None
-    diff_url = links.diff(platform.slug, document.kind, old.id, new.id)
+    diff_url = links.diff(platform.slug, document.kind, row_id(old), row_id(new))
     return text, InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "button.diff"), url=diff_url)]])
 
 
@@ -139,9 +138,9 @@ async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if platform is None:
         return
     with session_scope(services(context).engine) as session:
-        document = documents_of(session, platform.id)[0]
+        document = documents_of(session, row_id(platform))[0]
         try:
-            old, new = versions_to_compare(timeline(session, document.id), *refs)
+            old, new = versions_to_compare(timeline(session, row_id(document)), *refs)
         except CompareError as error:
             await reply(update, _compare_error(language, error))
             return
@@ -155,14 +154,15 @@ async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     latest = None
     with session_scope(services(context).engine) as session:
-        for document in documents_of(session, platform.id):
-            changes = timeline(session, document.id)
+        for document in documents_of(session, row_id(platform)):
+            changes = timeline(session, row_id(document))
             if len(changes) >= 2 and (latest is None or changes[-1].at > latest[1].at):
                 latest = (document, changes[-1])
     if latest is None:
         await reply(update, say(language, "bot.no_change_yet", name=platform_name(platform, language)))
         return
     document, change = latest
+    assert change.previous is not None  # the last of two or more changes has one before it
     message = await change_message(
         services(context), platform, document, change.previous, change.version, language
     )

@@ -10,9 +10,11 @@ from alerts.buttons import FOLLOW, PAGE, UNFOLLOW, button, keyboard
 from alerts.telegram_html import plain_name, platform_name
 from bot.conversation import (
     argument_text,
+    chat_of,
     enter,
     lookup,
     may_manage,
+    pressed,
     refuse_long,
     replace,
     reply,
@@ -99,7 +101,7 @@ def _set_following(
     update: Update, context: ContextTypes.DEFAULT_TYPE, platform: Platform, language: str, wanted: bool
 ) -> str:
     """Follow or unfollow for this chat; the answer says what happened."""
-    chat = update.effective_chat
+    chat = chat_of(update)
     name = platform_name(platform, language)
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
@@ -120,7 +122,7 @@ async def follow_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str], wanted: bool
 ) -> None:
     """A Follow or Unfollow button: the answer is a new message, the /list message is refreshed."""
-    query = update.callback_query
+    query = pressed(update)
     with session_scope(services(context).engine) as session:
         platform = session.get(Platform, int(fields[0])) if fields and fields[0].isdigit() else None
     if platform is None or platform.retired_at is not None:
@@ -139,7 +141,7 @@ async def follow_button(
 def _subscriptions(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    chat = update.effective_chat
+    chat = chat_of(update)
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         platforms = followed_platforms(session, subscriber)
@@ -197,4 +199,4 @@ async def page_button(
 ) -> None:
     page = int(fields[0]) if fields and fields[0].isdigit() else 1
     await replace(update, *platforms_page(context, language, fields[1] if len(fields) > 1 else "", page))
-    await update.callback_query.answer()
+    await pressed(update).answer()

@@ -6,17 +6,17 @@ from telegram.ext import ContextTypes
 from alerts.buttons import SETTING, button, keyboard
 from alerts.telegram_html import report_message
 from analysis.report import Severity
-from bot.conversation import enter, may_manage, reply, services
+from bot.conversation import chat_of, enter, may_manage, pressed, reply, services
 from i18n import say
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.models import Document, Platform, Subscriber, Version
 from storage.subscribers import ensure_subscriber
 
 # Each choice and what it stores: (min_severity, digest).
 CHOICES = {
-    "all": (Severity.NONE.value, False),
-    "moderate": (Severity.MODERATE.value, False),
-    "digest": (Severity.NONE.value, True),
+    "all": (Severity.NONE, False),
+    "moderate": (Severity.MODERATE, False),
+    "digest": (Severity.NONE, True),
 }
 
 
@@ -37,7 +37,7 @@ def _settings_keyboard(language: str, chosen: str):
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = enter(update, context)
-    chat = update.effective_chat
+    chat = chat_of(update)
     with session_scope(services(context).engine) as session:
         chosen = current_choice(ensure_subscriber(session, chat.id, chat.type, language))
     await reply(update, say(language, "bot.settings"), _settings_keyboard(language, chosen))
@@ -46,7 +46,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def setting_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
 ) -> None:
-    query = update.callback_query
+    query = pressed(update)
     choice = fields[0] if fields else ""
     if choice not in CHOICES:
         await query.answer(say(language, "bot.gone"))
@@ -54,7 +54,7 @@ async def setting_button(
     if not await may_manage(update, context):
         await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
         return
-    chat = update.effective_chat
+    chat = chat_of(update)
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         subscriber.min_severity, subscriber.digest = CHOICES[choice]
@@ -66,18 +66,17 @@ async def report_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
 ) -> None:
     """The Full report button of an alert: the whole report, as far as one message holds it."""
-    query = update.callback_query
+    query = pressed(update)
     ids = [int(field) for field in fields if field.isdigit()]
     bot_services = services(context)
     with session_scope(bot_services.engine) as session:
-        versions = [session.get(Version, version_id) for version_id in ids] if len(ids) == 2 else []
-        document = session.get(Document, versions[1].document_id) if all(versions) and versions else None
+        old, new = [session.get(Version, version_id) for version_id in ids] if len(ids) == 2 else [None, None]
+        document = session.get(Document, new.document_id) if old and new else None
         platform = session.get(Platform, document.platform_id) if document else None
-    if platform is None or versions[0].document_id != document.id:
+    if old is None or new is None or document is None or platform is None or old.document_id != document.id:
         await query.answer(say(language, "bot.gone"))
         return
-    old, new = versions
     report = await bot_services.reports.report_for(old, new, language)
-    url = bot_services.links.report(platform.slug, document.kind, old.id, new.id)
+    url = bot_services.links.report(platform.slug, document.kind, row_id(old), row_id(new))
     await reply(update, report_message(report, language, url))
     await query.answer()
