@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
 from bot import admin, browsing, following, preferences
-from bot.conversation import SERVICES, BotServices, enter, is_admin, reply
+from bot.conversation import SERVICES, BotServices, chat_of, enter, is_admin, pressed, reply
 from i18n import LANGUAGES, say
 from storage.db import session_scope
 from storage.subscribers import choose_language, ensure_subscriber
@@ -63,7 +63,7 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str:
-    chat = update.effective_chat
+    chat = chat_of(update)
     with session_scope(context.application.bot_data[SERVICES].engine) as session:
         choose_language(session, ensure_subscriber(session, chat.id, chat.type, language), language)
     return say(language, "bot.lang_set")
@@ -71,10 +71,13 @@ def _set_language(update: Update, context: ContextTypes.DEFAULT_TYPE, language: 
 
 async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command we do not handle: addressed to another bot, or unknown. Groups only hear us when named."""
-    command = (update.effective_message.text or "").split()[0]
+    message = update.effective_message
+    if message is None or not message.text:  # never: filters.COMMAND passes only texts that start with one
+        return
+    command = message.text.split()[0]
     _, _, addressee = command.partition("@")
     ours = addressee.lower() == (context.bot.username or "").lower()
-    if update.effective_chat.type != ChatType.PRIVATE and not ours:
+    if chat_of(update).type != ChatType.PRIVATE and not ours:
         return
     language = enter(update, context)
     if addressee and not ours:
@@ -91,7 +94,7 @@ def _safe_username(name: str) -> str:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every button press lands here; each is answered, expired ones with a note."""
     language = enter(update, context)
-    action, fields = parse_callback(update.callback_query.data or "")
+    action, fields = parse_callback(pressed(update).data or "")
     if action == FOLLOW:
         await following.follow_button(update, context, language, fields, wanted=True)
     elif action == UNFOLLOW:
@@ -100,13 +103,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await following.page_button(update, context, language, fields)
     elif action == LANGUAGE and fields and fields[0] in LANGUAGES:
         await reply(update, _set_language(update, context, fields[0]))
-        await update.callback_query.answer()
+        await pressed(update).answer()
     elif action == REPORT:
         await preferences.report_button(update, context, language, fields)
     elif action == SETTING:
         await preferences.setting_button(update, context, language, fields)
     else:
-        await update.callback_query.answer(say(language, "bot.gone"))
+        await pressed(update).answer(say(language, "bot.gone"))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,8 +178,10 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
     return application
 
 
-async def start_bot(application: Application, poll_timeout: float = 10) -> None:
+async def start_bot(application: Application, poll_timeout: int = 10) -> None:
     """Connect, publish the command menus and start long polling; each step again after a failure."""
+    if application.updater is None:
+        raise ValueError("the bot needs an updater to poll (build_application makes one)")
     await application.initialize()
     await register_commands(application)
     if not application.running:
@@ -200,7 +205,10 @@ async def keep_trying(
     """Run ``connect`` until Telegram accepts it, waiting 1 s, 2 s, 4 s … up to 5 minutes between tries."""
 
     def log_retry(state: RetryCallState) -> None:
-        error = state.outcome.exception()
+        # Called before each wait, so after a try that raised a TelegramError (what is retried).
+        error = state.outcome.exception() if state.outcome else None
+        if not isinstance(error, TelegramError) or state.next_action is None:
+            return
         log.error(
             "the Telegram bot cannot start: %s; trying again in %.0f s (attempt %d)",
             why_not_connected(error),
@@ -225,7 +233,7 @@ async def stop_bot(application: Application) -> None:
 
     Safe at any point of ``start_bot``, even when it never got through.
     """
-    if application.updater.running:
+    if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
