@@ -21,7 +21,7 @@ from analysis.diff import build_diff
 from analysis.language import document_language
 from analysis.llm import write_report
 from analysis.report import PROMPT_VERSION, ChangeReport
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.llm_usage import first_cap_notice, take_calls
 from storage.models import Report, Version, utcnow
 from storage.reports import ReportKey, best_report, find_report, save_report
@@ -80,7 +80,7 @@ class ReportService:
         return lock
 
     def _key(self, old: Version, new: Version, language: str) -> ReportKey:
-        return ReportKey(old.id, new.id, self.model, PROMPT_VERSION, language)
+        return ReportKey(row_id(old), row_id(new), self.model, PROMPT_VERSION, language)
 
     def _is_fresh(self, stored: Report) -> bool:
         """A model's report is final; a fallback is retried once the model may be back."""
@@ -108,7 +108,7 @@ class ReportService:
     def stored_report(self, old: Version, new: Version, languages: Sequence[str]) -> ChangeReport | None:
         """The best stored report of the pair (see ``best_report``), or None; never asks the model."""
         with Session(self.engine) as session:
-            stored = best_report(session, old.id, new.id, languages)
+            stored = best_report(session, row_id(old), row_id(new), languages)
         return ChangeReport.model_validate(stored.body) if stored else None
 
     async def report_for(self, old: Version, new: Version, language: str | None = None) -> ChangeReport:

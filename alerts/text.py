@@ -17,6 +17,7 @@ from alerts.telegram_html import (
 )
 from analysis.report import ChangeReport
 from i18n import kind_namer, say
+from storage.db import row_id
 from storage.models import Alert, Document, Platform, Version
 
 
@@ -58,7 +59,7 @@ def alert_message(
     if new.stated_update_date or new.stated_effective_date:
         updated, effective = new.stated_update_date or "-", new.stated_effective_date or "-"
         head.append(say(language, "alert.dates", updated=updated, effective=effective))
-    return change_text(head, platform, document, old.id, new.id, report, language, links)
+    return change_text(head, platform, document, row_id(old), row_id(new), report, language, links)
 
 
 def alert_buttons(
