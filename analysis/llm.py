@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 
 from analysis.diff import Diff
@@ -76,7 +77,7 @@ class _Asking:
     reserve: Reserve
 
 
-async def _ask(asking: _Asking, messages: list[dict], run: ReportRun) -> ChangeReport:
+async def _ask(asking: _Asking, messages: list[ChatCompletionMessageParam], run: ReportRun) -> ChangeReport:
     """One batch's report; a second attempt (after a bad answer) is one more call to be granted."""
     last_problem = "no attempt"
     for attempt in range(asking.attempts):

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, Field, ValidationError
 
 from analysis.diff import Diff, Row, RowKind
@@ -313,7 +314,7 @@ def _without_repeated_sections(items: list[dict]) -> list[dict]:
     return compact
 
 
-def chat_messages(items: list[dict], language: str) -> list[dict[str, str]]:
+def chat_messages(items: list[dict], language: str) -> list[ChatCompletionMessageParam]:
     """System and user messages for one request (one batch of changes)."""
     system = SYSTEM_PROMPT.format(language_name=LANGUAGE_NAMES[language])
     user = json.dumps(
