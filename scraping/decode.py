@@ -33,8 +33,8 @@ def charset_candidates(body: bytes, content_type: str | None) -> list[str]:
     labels = []
     if content_type and (match := _HEADER_CHARSET.search(content_type)):
         labels.append(match.group(1))
-    if match := _META_CHARSET.search(body[:_META_WINDOW]):
-        labels.append(match.group(1).decode("ascii", "replace"))
+    if meta := _META_CHARSET.search(body[:_META_WINDOW]):
+        labels.append(meta.group(1).decode("ascii", "replace"))
     names = [_codec_name(label) for label in labels]
     return list(dict.fromkeys(name for name in names if name))
 

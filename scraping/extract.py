@@ -34,11 +34,11 @@ def _compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector)
 
 
-def _select_all(root: etree._Element, selector: str) -> list[etree._Element]:
+def _select_all(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
     return _compiled(selector)(root)
 
 
-def _drop(root: etree._Element, selectors: Iterable[str]) -> None:
+def _drop(root: lxml.html.HtmlElement, selectors: Iterable[str]) -> None:
     for selector in selectors:
         for element in _select_all(root, selector):
             if element.getparent() is not None:
@@ -69,7 +69,7 @@ class _LineWriter:
         return self.lines
 
 
-def _write(element: etree._Element, out: _LineWriter) -> None:
+def _write(element: lxml.html.HtmlElement, out: _LineWriter) -> None:
     if not isinstance(element.tag, str):  # comments and processing instructions: only their tail counts
         out.text(element.tail)
         return
@@ -94,7 +94,7 @@ def _write(element: etree._Element, out: _LineWriter) -> None:
     out.text(element.tail)
 
 
-def _content_roots(root: etree._Element, select: list[str]) -> list[etree._Element]:
+def _content_roots(root: lxml.html.HtmlElement, select: list[str]) -> list[lxml.html.HtmlElement]:
     """The elements holding the policy: the catalog's `select`, else the page's main content."""
     if select:
         roots = [element for selector in select for element in _select_all(root, selector)]
@@ -109,7 +109,7 @@ def _content_roots(root: etree._Element, select: list[str]) -> list[etree._Eleme
     return [body if body is not None else root]
 
 
-def parse_html(html: str) -> etree._Element:
+def parse_html(html: str) -> lxml.html.HtmlElement:
     """Parse a page, however broken; an empty page is an ExtractError."""
     if not html.strip():
         raise ExtractError("the page is empty")
