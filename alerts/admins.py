@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from storage.models import Delivery
+from storage.models import Delivery, DeliveryKind
 from storage.subscribers import get_subscriber
 
 
@@ -17,5 +17,6 @@ def admin_language(session: Session, chat_id: int) -> str:
 def enqueue_admin_notices(session: Session, admin_ids: frozenset[int], text_in: Callable[[str], str]) -> int:
     """One delivery of ``text_in(language)`` per admin; returns how many."""
     for chat_id in sorted(admin_ids):
-        session.add(Delivery(kind="admin", chat_id=chat_id, text=text_in(admin_language(session, chat_id))))
+        text = text_in(admin_language(session, chat_id))
+        session.add(Delivery(kind=DeliveryKind.ADMIN, chat_id=chat_id, text=text))
     return len(admin_ids)

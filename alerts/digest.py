@@ -10,7 +10,7 @@ from alerts.links import Links
 from alerts.text import digest_message
 from storage.alerts import alerts_for_digest
 from storage.db import session_scope
-from storage.models import Delivery, Document, Subscriber
+from storage.models import Delivery, DeliveryKind, Document, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,12 @@ def enqueue_digests(engine: Engine, links: Links, now: datetime) -> int:
             ]
             text = digest_message(entries, subscriber.language, links)
             session.add(
-                Delivery(kind="digest", chat_id=subscriber.chat_id, subscriber_id=subscriber.id, text=text)
+                Delivery(
+                    kind=DeliveryKind.DIGEST,
+                    chat_id=subscriber.chat_id,
+                    subscriber_id=subscriber.id,
+                    text=text,
+                )
             )
             queued += 1
     log.info("weekly digest: %d messages queued", queued)

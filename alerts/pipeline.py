@@ -21,9 +21,9 @@ from alerts.text import admin_failing_message, admin_recovered_message, alert_me
 from analysis.language import document_language
 from analysis.report import ChangeReport
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
-from storage.db import session_scope
-from storage.models import Alert, Delivery, Document, Platform, utcnow
-from storage.stats import recent_errors
+from storage.db import row_id, session_scope
+from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, utcnow
+from storage.stats import recent_failures
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class AlertPipeline:
                     document_id=change.document.id,
                     from_version_id=change.old.id,
                     to_version_id=change.new.id,
-                    severity=main.severity.value,
+                    severity=main.severity,
                     headlines={language: report.headline for language, report in reports.items()},
                     messages=messages,
                     created_at=self.clock(),
@@ -98,7 +98,9 @@ class AlertPipeline:
                     s for s in followers(session, change.platform.id) if wants_instantly(s, alert.severity)
                 ]
                 session.add_all(
-                    Delivery(kind="alert", chat_id=s.chat_id, subscriber_id=s.id, alert_id=alert.id)
+                    Delivery(
+                        kind=DeliveryKind.ALERT, chat_id=s.chat_id, subscriber_id=s.id, alert_id=alert.id
+                    )
                     for s in wanting
                 )
         except IntegrityError:  # another process alerted this change first
@@ -151,5 +153,5 @@ class AlertPipeline:
 
     def _recent_reasons(self, session: Session, document: Document) -> list[str]:
         """The distinct reasons of the document's failing streak, newest first."""
-        errors = recent_errors(session, document.id, document.consecutive_failures)
-        return list(dict.fromkeys(error for error in errors if error))
+        failures = recent_failures(session, row_id(document), document.consecutive_failures)
+        return list(dict.fromkeys(failure.reason for failure in failures if failure.reason))

@@ -1,6 +1,8 @@
 """The catalog of tracked platforms: a YAML file, validated whole at load."""
 
+import logging
 import unicodedata
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +23,8 @@ from pydantic import (
 )
 
 from analysis.dates import check_interval, parse_interval
+
+log = logging.getLogger(__name__)
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _KIND = r"^[a-z][a-z0-9_]{0,62}$"
@@ -48,7 +52,8 @@ def _check_pattern(pattern: str) -> str:
 
 
 def _as_interval(value: object) -> object:
-    return parse_interval(value) if isinstance(value, str) else value
+    """A catalog duration (``6h``) parsed; ISO 8601 as stored (``PT6H``) and seconds left to pydantic."""
+    return parse_interval(value) if isinstance(value, str) and not value.startswith("P") else value
 
 
 def _is_hidden(char: str) -> bool:
@@ -94,20 +99,51 @@ class Names(_Strict):
     en: str = Field(min_length=1)
 
 
-class DocumentSpec(_Strict):
-    """One document of a platform as the catalog describes it."""
+class _OptionFields(_Strict):
+    """The settings a catalog document may give, shared by DocumentOptions and DocumentSpec."""
+
+    select: tuple[CssSelector, ...] = ()
+    remove: tuple[CssSelector, ...] = ()
+    render: Literal["http", "browser"] = "http"
+    interval: Interval | None = None
+    ignore: tuple[Pattern, ...] = ()
+
+
+class DocumentOptions(_OptionFields):
+    """How a document is fetched, extracted and scheduled: its catalog settings, typed and frozen.
+
+    Stored with the document as JSON (``stored()``) and read back once per check or schedule
+    (``from_stored``), never key by key.
+    """
+
+    @property
+    def in_browser(self) -> bool:
+        return self.render == "browser"
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON kept with the document: only what differs from the defaults."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> "DocumentOptions":
+        """The options stored with a document; a value that cannot be read is left out, with a warning."""
+        try:
+            return cls.model_validate(stored)
+        except ValidationError as error:
+            unreadable = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
+            log.warning("unreadable document options (%s): using the defaults", ", ".join(sorted(unreadable)))
+            return cls.model_validate({key: value for key, value in stored.items() if key not in unreadable})
+
+
+class DocumentSpec(_OptionFields):
+    """One document of a platform as the catalog describes it: its kind, its URL and its options."""
 
     kind: str = Field(pattern=_KIND)
     url: HttpUrl
-    select: list[CssSelector] = []
-    remove: list[CssSelector] = []
-    render: Literal["http", "browser"] = "http"
-    interval: Interval | None = None
-    ignore: list[Pattern] = []
 
-    def options(self) -> dict[str, Any]:
-        """What extraction and scheduling need, as stored with the document."""
-        return self.model_dump(mode="json", exclude={"kind", "url"}, exclude_defaults=True)
+    def options(self) -> DocumentOptions:
+        """What extraction and scheduling need, without the kind and the URL."""
+        return DocumentOptions.model_validate(self.model_dump(exclude={"kind", "url"}))
 
 
 class PlatformSpec(_Strict):

@@ -11,13 +11,14 @@ from sqlmodel import Session, col, select
 
 from analysis.dates import stated_dates
 from analysis.diff import build_diff
-from scraping.errors import ExtractError, FetchError
+from scraping.catalog import DocumentOptions
+from scraping.errors import ExtractError, FetchError, TransientFetchError
 from scraping.extract import extract_body
 from scraping.fetch import Fetcher
 from scraping.noise import compile_ignore, strip_noise
 from scraping.verdict import judge_text
 from storage.db import session_scope
-from storage.models import CheckOutcome, Document, Platform, utcnow
+from storage.models import CheckOutcome, Document, FailureKind, Platform, utcnow
 from storage.versions import (
     ChangeSize,
     FetchFacts,
@@ -40,7 +41,7 @@ class Target:
     platform_slug: str
     kind: str
     url: str
-    options: dict
+    options: DocumentOptions
     etag: str | None
     last_modified: str | None
 
@@ -55,6 +56,8 @@ class CheckResult:
     version_id: int | None
     previous_version_id: int | None
     is_baseline: bool
+    failure_kind: FailureKind | None = None  # of a failed check
+    retry_after: float | None = None  # seconds a server asked to wait before the next try (429, 503)
 
     @property
     def summary(self) -> str:
@@ -63,7 +66,9 @@ class CheckResult:
         return f"{self.outcome.value} ({detail})" if detail else self.outcome.value
 
     @classmethod
-    def from_recorded(cls, target: Target, recorded: Recorded) -> "CheckResult":
+    def from_recorded(
+        cls, target: Target, recorded: Recorded, retry_after: float | None = None
+    ) -> "CheckResult":
         return cls(
             target=target,
             outcome=recorded.outcome,
@@ -71,6 +76,8 @@ class CheckResult:
             version_id=recorded.version.id if recorded.version else None,
             previous_version_id=recorded.previous.id if recorded.previous else None,
             is_baseline=recorded.is_baseline,
+            failure_kind=recorded.check.failure_kind,
+            retry_after=retry_after,
         )
 
 
@@ -85,7 +92,7 @@ def active_targets(session: Session, platform_ids: Iterable[int] | None = None) 
     if platform_ids is not None:
         query = query.where(col(Platform.id).in_(list(platform_ids)))
     return [
-        Target(d.id, p.slug, d.kind, d.url, dict(d.options), d.etag, d.last_modified)
+        Target(d.id, p.slug, d.kind, d.url, DocumentOptions.from_stored(d.options), d.etag, d.last_modified)
         for d, p in session.exec(query)
     ]
 
@@ -97,6 +104,33 @@ CHECK_CONCURRENCY = 32
 
 class UnconfirmedChange(FetchError):
     """A new text was not served again on the confirming fetch."""
+
+
+def failure_kind(error: Exception) -> FailureKind:
+    """The kind of a failed check, by what may help.
+
+    Transient when trying again soon may work: a timeout, a network error, 429 or 5xx (a
+    TransientFetchError), or a text that changed again while it was being confirmed. Everything else is
+    permanent until the catalog or the site changes: 404, a blocked client (403, captcha, login wall), an
+    error page, a selector that matched nothing, a page without text, an internal error.
+    """
+    return (
+        FailureKind.TRANSIENT
+        if isinstance(error, TransientFetchError | UnconfirmedChange)
+        else FailureKind.PERMANENT
+    )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    kind: FailureKind
+    retry_after: float | None = None
+
+    @classmethod
+    def of(cls, error: Exception, reason: str) -> "_Failure":
+        retry_after = error.retry_after if isinstance(error, TransientFetchError) else None
+        return cls(reason, failure_kind(error), retry_after)
 
 
 @dataclass(frozen=True)
@@ -134,16 +168,14 @@ class Checker:
             target.url,
             etag=validators[0],
             last_modified=validators[1],
-            render=target.options.get("render") == "browser",
+            render=target.options.in_browser,
         )
         facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
         if fetched.not_modified:
             return _Read(facts, None, validators)
         options = target.options
-        text = extract_body(
-            fetched.body, fetched.content_type, options.get("select", []), options.get("remove", [])
-        )
-        text = strip_noise(text, compile_ignore(tuple(options.get("ignore", []))))
+        text = extract_body(fetched.body, fetched.content_type, list(options.select), list(options.remove))
+        text = strip_noise(text, compile_ignore(options.ignore))
         return _Read(facts, text, (fetched.etag, fetched.last_modified))
 
     async def _confirm(self, target: Target, read: _Read, current: str) -> _Read:
@@ -161,7 +193,8 @@ class Checker:
 
     async def check(self, target: Target) -> CheckResult:
         """Check one document and record the attempt; failures are recorded, never raised."""
-        read, current, reason, size = _Read(FetchFacts(target.url), None, (None, None)), None, None, None
+        read, current, size = _Read(FetchFacts(target.url), None, (None, None)), None, None
+        failure: _Failure | None = None
         try:
             read = await self._read(target, conditional=True)
             if read.text is not None:  # a 304 needs no comparison
@@ -170,17 +203,17 @@ class Checker:
                 read = await self._confirm(target, read, current)
                 size = await measure_change(current, read.text)
         except (FetchError, ExtractError) as error:
-            reason = str(error)
+            failure = _Failure.of(error, str(error))
             read = _Read(FetchFacts(target.url, getattr(error, "status", None)), None, (None, None))
         except Exception as error:  # a check must never stop the pass; the reason is kept
             log.exception("unexpected error checking %s", target.url)
-            reason = f"internal error: {type(error).__name__}: {error}"
+            failure = _Failure.of(error, f"internal error: {type(error).__name__}: {error}")
         with session_scope(self.engine) as session:
             document = session.get(Document, target.document_id)
-            recorded = self._record(session, document, read, current, reason, size)
+            recorded = self._record(session, document, read, current, failure, size)
             if recorded.outcome is not CheckOutcome.FAILED:
                 document.etag, document.last_modified = read.validators
-            return CheckResult.from_recorded(target, recorded)
+            return CheckResult.from_recorded(target, recorded, failure.retry_after if failure else None)
 
     def _record(
         self,
@@ -188,12 +221,12 @@ class Checker:
         document: Document,
         read: _Read,
         current: str | None,
-        reason: str | None,
+        failure: _Failure | None,
         size: ChangeSize | None,
     ) -> Recorded:
         now = self.clock()
-        if reason is not None:
-            return record_failure(session, document, read.facts, now, reason)
+        if failure is not None:
+            return record_failure(session, document, read.facts, now, failure.reason, kind=failure.kind)
         if read.text is None:
             return record_not_modified(session, document, read.facts, now)
         verdict = judge_text(read.text, current)
@@ -201,13 +234,15 @@ class Checker:
             stated = stated_dates(read.text)
             return record_text(session, document, read.text, read.facts, now, stated, size=size)
         if verdict.is_error_page:
-            return record_failure(session, document, read.facts, now, verdict.reason)
+            return record_failure(
+                session, document, read.facts, now, verdict.reason, kind=FailureKind.PERMANENT
+            )
         streak = suspect_streak(document, read.text)
         if streak < SUSPECT_STREAK_TO_ACCEPT:
             note = (
                 f"{verdict.reason}; seen {streak} of {SUSPECT_STREAK_TO_ACCEPT} times before it is accepted"
             )
-            return record_failure(session, document, read.facts, now, note)
+            return record_failure(session, document, read.facts, now, note, kind=FailureKind.PERMANENT)
         stated = stated_dates(read.text)
         return record_text(
             session, document, read.text, read.facts, now, stated, is_large_change=True, size=size

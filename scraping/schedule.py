@@ -1,8 +1,10 @@
 """Rechecking every document on its interval: due times in the database, APScheduler as the heartbeat.
 
 Every tick picks the documents whose ``next_check_at`` has passed, moves it one (jittered) interval
-ahead before checking, and checks them in the background. A restart picks up the stored due times:
-nothing is reset or bunched, and no job needs pickling.
+ahead before checking, and checks them in the background. A transient failure (a timeout, 5xx, 429)
+brings the next check closer: 5, 10, 20 minutes... after it, never later than the interval's due time
+and never sooner than a server's Retry-After. A restart picks up the stored due times: nothing is reset
+or bunched, and no job needs pickling.
 """
 
 import asyncio
@@ -14,27 +16,35 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
+from analysis.dates import MAX_INTERVAL
+from scraping.catalog import DocumentOptions
 from scraping.check import Checker, CheckResult, Target, active_targets
 from storage.db import session_scope
-from storage.models import Document, utcnow
+from storage.models import Document, FailureKind, utcnow
 
 log = logging.getLogger(__name__)
 
 JITTER = 0.1  # each next check lands within ±10 % of the interval, so documents spread out
-_DURATION = TypeAdapter(timedelta)
+FIRST_RETRY = timedelta(minutes=5)  # after a transient failure; doubled for each one more in a row
 
 
-def document_interval(options: dict, default: timedelta) -> timedelta:
+def document_interval(options: DocumentOptions, default: timedelta) -> timedelta:
     """The catalog's per-document ``interval``, else the default (CHECK_INTERVAL)."""
-    try:
-        return _DURATION.validate_python(options["interval"]) if options.get("interval") else default
-    except ValidationError:
-        log.warning("unreadable interval %r: using %s", options.get("interval"), default)
-        return default
+    return options.interval or default
+
+
+def retry_delay(failures: int, retry_after: float | None = None) -> timedelta:
+    """How soon to check again after ``failures`` failed checks in a row, the last one transient.
+
+    5, 10, 20 minutes... (doubling), but never sooner than the server's Retry-After; the caller keeps the
+    document's normal due time when that comes first.
+    """
+    backoff = FIRST_RETRY * 2 ** min(max(failures - 1, 0), 16)
+    asked = timedelta(seconds=min(retry_after or 0.0, MAX_INTERVAL.total_seconds()))
+    return max(backoff, asked)
 
 
 def tick_seconds(interval: timedelta) -> float:
@@ -62,7 +72,7 @@ class CheckScheduler:
         self._running: dict[int, asyncio.Task] = {}
         self._slots = asyncio.Semaphore(concurrency)
 
-    def _next_due(self, now: datetime, options: dict) -> datetime:
+    def _next_due(self, now: datetime, options: DocumentOptions) -> datetime:
         interval = document_interval(options, self.default_interval)
         return now + interval * random.uniform(1 - JITTER, 1 + JITTER)
 
@@ -78,7 +88,7 @@ class CheckScheduler:
                 )
             ).all()
             for document in documents:
-                document.next_check_at = self._next_due(now, document.options)
+                document.next_check_at = self._next_due(now, DocumentOptions.from_stored(document.options))
                 session.add(document)
         if not documents:
             return []
@@ -99,11 +109,31 @@ class CheckScheduler:
             async with self._slots:
                 result = await self.checker.check(target)
             log.info("checked %s/%s: %s", target.platform_slug, target.kind, result.summary)
+            if result.failure_kind is FailureKind.TRANSIENT:
+                self.retry_sooner(result)
             await self.after_check(result)
         except Exception:
             log.exception("follow-up of the check of %s/%s failed", target.platform_slug, target.kind)
         finally:
             self._running.pop(target.document_id, None)
+
+    def retry_sooner(self, result: CheckResult) -> datetime:
+        """After a transient failure: due after ``retry_delay``, unless the normal due time comes first."""
+        now, document_id = self.clock(), result.target.document_id
+        with session_scope(self.engine) as session:
+            failures = session.exec(
+                select(Document.consecutive_failures).where(Document.id == document_id)
+            ).one()
+            retry_at = now + retry_delay(failures, result.retry_after)
+            session.exec(
+                update(Document)
+                .where(
+                    col(Document.id) == document_id,
+                    or_(col(Document.next_check_at).is_(None), col(Document.next_check_at) > retry_at),
+                )
+                .values(next_check_at=retry_at)
+            )
+        return retry_at
 
     async def drain(self) -> None:
         """Wait for the checks in progress (at shutdown)."""

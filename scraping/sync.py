@@ -39,7 +39,7 @@ def _sync_document(
     document = existing or Document(platform_id=platform.id, kind=spec.kind, url=spec.url)
     if document.url != spec.url:  # validators of the old URL say nothing about the new one
         document.url, document.etag, document.last_modified = spec.url, None, None
-    document.options = spec.options()
+    document.options = spec.options().stored()
     document.retired_at = None
     session.add(document)
     return is_new

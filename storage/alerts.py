@@ -5,9 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from kinds import Severity
 from storage.models import Alert, Check, CheckOutcome, Document, Platform, Subscriber, Subscription, Version
-
-SEVERITY_ORDER = ("none", "minor", "moderate", "major")
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,9 @@ def followers(session: Session, platform_id: int) -> list[Subscriber]:
     )
 
 
-def wants_instantly(subscriber: Subscriber, severity: str) -> bool:
+def wants_instantly(subscriber: Subscriber, severity: Severity) -> bool:
     """Instant alerts (not the digest) at or above the subscriber's minimum severity."""
-    wanted = SEVERITY_ORDER.index(subscriber.min_severity) if subscriber.min_severity in SEVERITY_ORDER else 0
-    return not subscriber.digest and SEVERITY_ORDER.index(severity) >= wanted
+    return not subscriber.digest and Severity(severity).rank >= Severity(subscriber.min_severity).rank
 
 
 def alerts_for_digest(

@@ -2,9 +2,12 @@
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Column, Dialect, String, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import JSON, Field, SQLModel
+
+from kinds import Severity
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -19,6 +22,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class StoredEnum(TypeDecorator[E]):
+    """A StrEnum in a VARCHAR column: the database holds the plain value, Python always gets the enum."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class CheckOutcome(StrEnum):
     """What one fetch attempt of a document found; the values are stored and printed by ``--json``."""
 
@@ -27,6 +50,13 @@ class CheckOutcome(StrEnum):
     NEW_VERSION = "new_version"
     REVERTED = "reverted"
     FAILED = "failed"
+
+
+class FailureKind(StrEnum):
+    """What may help a failed check: trying again soon (transient), or a change to the catalog or the site."""
+
+    TRANSIENT = "transient"  # a timeout, a network error, 429, 5xx, a text that changed while confirmed
+    PERMANENT = "permanent"  # 404, blocked (403, captcha, login wall), an error page, no text, a suspect text
 
 
 class Platform(SQLModel, table=True):
@@ -59,7 +89,8 @@ class Document(SQLModel, table=True):
     consecutive_failures: int = 0
     failure_alerted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # admins told
     next_check_at: datetime | None = Field(default=None, index=True)  # None: due now
-    # A suspicious text (big shrink, another language) seen on consecutive checks, see record_suspicious().
+    # A suspicious text (big shrink, another language) seen on consecutive checks: suspect_streak() in
+    # storage/versions.py counts them, and the checker accepts the text as a large change after a few.
     suspect_sha256: str | None = Field(default=None, max_length=64)
     suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
@@ -96,8 +127,12 @@ class Check(SQLModel, table=True):
     http_status: int | None = None
     bytes: int | None = None
     duration_ms: int | None = None
-    outcome: str = Field(sa_column=Column(String(16), nullable=False))  # a CheckOutcome value
+    outcome: CheckOutcome = Field(sa_column=Column(StoredEnum(CheckOutcome), nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Failed checks only (None also for failures recorded before kinds were stored).
+    failure_kind: FailureKind | None = Field(
+        default=None, sa_column=Column(StoredEnum(FailureKind), nullable=True)
+    )
     version_id: int | None = Field(default=None, foreign_key="versions.id", nullable=True)
     # A change's size from the version before it (new versions and reverts; None before it was measured).
     paragraphs_added: int | None = None
@@ -118,7 +153,9 @@ class Subscriber(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     language_chosen: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # by /lang
     is_active: bool = True
-    min_severity: str = Field(default="none", max_length=16)  # a Severity value: alerts from it up
+    min_severity: Severity = Field(  # instant alerts from this severity up
+        default=Severity.NONE, sa_column=Column(StoredEnum(Severity), nullable=False)
+    )
     digest: bool = False
     last_digest_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -162,6 +199,14 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class DeliveryKind(StrEnum):
+    """What one delivery carries."""
+
+    ALERT = "alert"  # a change, to a follower: the alert's message in the follower's language
+    DIGEST = "digest"  # the week's changes, to a follower who chose the digest: ``text``
+    ADMIN = "admin"  # a notice to an admin (a failing document, the model's daily cap): ``text``
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # waiting for its turn (or its retry time)
     SENDING = "sending"  # claimed by the sender; back to pending if the process died meanwhile
@@ -180,7 +225,7 @@ class Alert(SQLModel, table=True):
     document_id: int = Field(foreign_key="documents.id", index=True)
     from_version_id: int = Field(foreign_key="versions.id")
     to_version_id: int = Field(foreign_key="versions.id")
-    severity: str = Field(max_length=16)
+    severity: Severity = Field(sa_column=Column(StoredEnum(Severity), nullable=False))
     headlines: dict = Field(sa_column=Column(JSON, nullable=False))  # language -> the report's headline
     messages: dict = Field(sa_column=Column(JSON, nullable=False))  # language -> Telegram HTML
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -193,12 +238,15 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("alert_id", "subscriber_id", name="uq_deliveries_alert_subscriber"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # alert, digest or admin
+    kind: DeliveryKind = Field(sa_column=Column(StoredEnum(DeliveryKind), nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     subscriber_id: int | None = Field(default=None, foreign_key="subscribers.id", index=True)
     alert_id: int | None = Field(default=None, foreign_key="alerts.id", index=True)
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # digests, admin notices
-    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING,
+        sa_column=Column(StoredEnum(DeliveryStatus), nullable=False, index=True),
+    )
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

@@ -22,7 +22,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Delivery]:
         .limit(limit)
     ).all()
     for delivery in due:
-        delivery.status = DeliveryStatus.SENDING.value
+        delivery.status = DeliveryStatus.SENDING
         session.add(delivery)
     return list(due)
 

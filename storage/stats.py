@@ -7,7 +7,24 @@ from sqlalchemy import SQLColumnExpression, func
 from sqlmodel import Session, col, select
 
 from storage.db import row_id
-from storage.models import Check, Document, Platform, Subscriber, Subscription, Version
+from storage.models import (
+    Check,
+    CheckOutcome,
+    Document,
+    FailureKind,
+    Platform,
+    Subscriber,
+    Subscription,
+    Version,
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed check: why, and its kind (None for failures recorded before kinds were stored)."""
+
+    reason: str | None
+    kind: FailureKind | None
 
 
 @dataclass(frozen=True)
@@ -17,7 +34,7 @@ class Failing:
     platform_slug: str
     kind: str
     failures: int
-    reason: str | None
+    last: Failure
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,7 @@ def last_check_at(session: Session) -> datetime | None:
 
 
 def failing_documents(session: Session) -> list[Failing]:
-    """Tracked documents whose last check failed, most failures first, with the last reason."""
+    """Tracked documents whose last check failed, most failures first, with the last failure."""
     rows = session.exec(
         select(Platform.slug, Document)
         .join(Document, col(Document.platform_id) == col(Platform.id))
@@ -50,22 +67,21 @@ def failing_documents(session: Session) -> list[Failing]:
     ).all()
     return [
         Failing(
-            slug, document.kind, document.consecutive_failures, recent_errors(session, row_id(document))[0]
+            slug, document.kind, document.consecutive_failures, recent_failures(session, row_id(document))[0]
         )
         for slug, document in rows
     ]
 
 
-def recent_errors(session: Session, document_id: int, count: int = 1) -> list[str | None]:
-    """The errors of the document's last ``count`` checks, newest first (None for a good check)."""
-    return list(
-        session.exec(
-            select(Check.error)
-            .where(Check.document_id == document_id)
-            .order_by(col(Check.id).desc())
-            .limit(count)
-        )
+def recent_failures(session: Session, document_id: int, count: int = 1) -> list[Failure]:
+    """The document's last ``count`` failed checks, newest first (its failing streak, for its length)."""
+    checks = session.exec(
+        select(Check)
+        .where(Check.document_id == document_id, Check.outcome == CheckOutcome.FAILED)
+        .order_by(col(Check.id).desc())
+        .limit(count)
     )
+    return [Failure(check.error, check.failure_kind) for check in checks]
 
 
 def overview(session: Session) -> Overview:

@@ -8,7 +8,7 @@ from typing import Any, Self
 from sqlmodel import Session, col, select
 
 from storage.db import row_id
-from storage.models import Check, CheckOutcome, Document, Version
+from storage.models import Check, CheckOutcome, Document, FailureKind, Version
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _add_check(
         http_status=facts.http_status,
         bytes=facts.bytes,
         duration_ms=facts.duration_ms,
-        outcome=outcome.value,
+        outcome=outcome,
         **fields,
     )
     session.add(check)
@@ -169,11 +169,11 @@ def record_not_modified(session: Session, document: Document, facts: FetchFacts,
 
 
 def record_failure(
-    session: Session, document: Document, facts: FetchFacts, now: datetime, reason: str
+    session: Session, document: Document, facts: FetchFacts, now: datetime, reason: str, *, kind: FailureKind
 ) -> Recorded:
-    """A failed attempt: counted on the document, never a version."""
+    """A failed attempt, with why and what kind of failure: counted on the document, never a version."""
     document.consecutive_failures += 1
-    check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason)
+    check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason, failure_kind=kind)
     return Recorded(check, current_version(session, row_id(document)), None)
 
 

@@ -33,7 +33,11 @@ def test_document_options_keep_only_what_was_set():
         PLATFORM + '        select: [".policy"]\n        interval: 30m\n        ignore: ["访问量: \\\\d+"]\n'
     )
     document = parse_catalog(source, Path("c.yaml")).platforms[0].documents[0]
-    assert document.options() == {"select": [".policy"], "interval": "PT30M", "ignore": ["访问量: \\d+"]}
+    assert document.options().stored() == {
+        "select": [".policy"],
+        "interval": "PT30M",
+        "ignore": ["访问量: \\d+"],
+    }
 
 
 @pytest.mark.parametrize(

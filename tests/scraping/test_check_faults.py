@@ -17,13 +17,14 @@ from scraping.fetch import Fetcher, fetch_url, make_client
 from scraping.politeness import HostLimiter
 from scraping.sync import sync_catalog
 from storage.db import session_scope
-from storage.models import CheckOutcome, Document, Version, utcnow
+from storage.models import CheckOutcome, Document, FailureKind, Version, utcnow
 from tests.conftest import zeekr
 from tests.pages import NEW_PAGE, OLD_PAGE, SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
 from tests.servers import Page, on_host
 
 OLD_TEXT, NEW_TEXT = seed_text(SEED_OLD), seed_text(SEED_NEW)
 FAILED, UNCHANGED, NEW = CheckOutcome.FAILED, CheckOutcome.UNCHANGED, CheckOutcome.NEW_VERSION
+TRANSIENT, PERMANENT = FailureKind.TRANSIENT, FailureKind.PERMANENT
 
 
 class Tracker:
@@ -98,32 +99,37 @@ async def test_429_honours_retry_after(tracker):
 
 
 @pytest.mark.parametrize(
-    ("page", "reason", "attempts"),
+    ("page", "reason", "attempts", "kind"),
     [
-        (Page(b"<h1>Not Found</h1>", status=404), "HTTP 404", 1),
-        (Page(b"down", status=500), "HTTP 500", 3),
-        (Page(OLD_PAGE, delay=2.0), "timed out", 3),
-        (Page(OLD_PAGE, drip=0.3), "timed out", 3),
-        (Page(OLD_PAGE, declared_length=len(OLD_PAGE) * 2), "network error", 3),
-        (Page(b"x" * (50 * 1024 * 1024)), "larger than 10 MB", 1),
+        (Page(b"<h1>Not Found</h1>", status=404), "HTTP 404", 1, PERMANENT),
+        (Page(b"down", status=500), "HTTP 500", 3, TRANSIENT),
+        (Page(b"slow down", status=429), "HTTP 429", 3, TRANSIENT),
+        (Page(b"go away", status=403), "HTTP 403", 1, PERMANENT),
+        (Page(OLD_PAGE, delay=2.0), "timed out", 3, TRANSIENT),
+        (Page(OLD_PAGE, drip=0.3), "timed out", 3, TRANSIENT),
+        (Page(OLD_PAGE, declared_length=len(OLD_PAGE) * 2), "network error", 3, TRANSIENT),
+        (Page(b"x" * (50 * 1024 * 1024)), "larger than 10 MB", 1, PERMANENT),
         (
             Page(gzip.compress(b" " * (200 * 1024 * 1024)), headers={"Content-Encoding": "gzip"}),
             "larger than 10 MB",
             1,
+            PERMANENT,
         ),
-        (Page("<html><body><p>请输入验证码</p></body>".encode()), "captcha", 2),
-        (Page("<main><h1>登录</h1><p>请登录后查看完整内容</p></main>".encode()), "login page", 2),
-        (Page(b"<html><body></body></html>"), "no text", 1),
+        (Page("<html><body><p>请输入验证码</p></body>".encode()), "captcha", 2, PERMANENT),
+        (Page("<main><h1>登录</h1><p>请登录后查看完整内容</p></main>".encode()), "login page", 2, PERMANENT),
+        (Page("<html><body><h1>404 页面不存在</h1></body></html>".encode()), "error page", 2, PERMANENT),
+        (Page(b"<html><body></body></html>"), "no text", 1, PERMANENT),
     ],
 )
-async def test_faults_are_failed_checks_with_a_reason(tracker, page, reason, attempts):
-    """``attempts``: retries for transient faults, a confirming fetch for a text that differs."""
+async def test_faults_are_failed_checks_with_a_reason(tracker, page, reason, attempts, kind):
+    """``attempts``: retries for transient faults, a confirming fetch for a text that differs; ``kind``:
+    transient faults are retried sooner by the scheduler, permanent ones wait for the next interval."""
     tracker.track("/p", Page(OLD_PAGE))
     await tracker.check()
     tracker.server.pages["/p"] = page
     before = tracker.server.hits("/p")
     result = await tracker.check()
-    assert result.outcome is FAILED and reason in result.reason
+    assert result.outcome is FAILED and reason in result.reason and result.failure_kind is kind
     assert tracker.server.hits("/p") - before == attempts
     assert len(tracker.versions()) == 1 and tracker.failures() == 1
 
@@ -149,7 +155,9 @@ async def test_redirects_are_followed_and_loops_stopped(tracker):
 async def test_an_empty_selector_is_a_failure(tracker):
     tracker.track("/p", Page(OLD_PAGE), select=[".policy-content"])
     result = await tracker.check()
-    assert result.outcome is FAILED and "matched nothing" in result.reason
+    assert (
+        result.outcome is FAILED and "matched nothing" in result.reason and result.failure_kind is PERMANENT
+    )
 
 
 async def test_last_modified_makes_a_304(tracker):
@@ -192,6 +200,15 @@ async def test_a_change_that_holds_on_the_confirming_fetch_is_a_version(tracker)
     assert tracker.server.hits("/p") - before == 2
 
 
+async def test_a_text_that_changes_again_while_confirmed_is_a_transient_failure(tracker):
+    tracker.track("/p", Page(OLD_PAGE))
+    await tracker.check()
+    tracker.server.pages["/p"] = [Page(NEW_PAGE), Page(policy_page(NEW_TEXT + "\n第三个版本。").encode())]
+    result = await tracker.check()
+    assert result.outcome is FAILED and "changed again" in result.reason and result.failure_kind is TRANSIENT
+    assert len(tracker.versions()) == 1
+
+
 @pytest.mark.parametrize(
     ("replacement", "reason"),
     [
@@ -210,6 +227,7 @@ async def test_a_suspicious_text_becomes_a_large_change_only_after_three_checks(
     for seen in (1, 2):
         result = await tracker.check()
         assert result.outcome is FAILED and reason in result.reason and f"seen {seen} of 3" in result.reason
+        assert result.failure_kind is PERMANENT  # accepted after more sightings, not sooner ones
     assert tracker.failures() == 2
     accepted = await tracker.check()
     assert accepted.outcome is NEW

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.db import session_scope
-from storage.models import Check, CheckOutcome, Document, Platform, Version
+from storage.models import Check, CheckOutcome, Document, FailureKind, Platform, Version
 from storage.versions import FetchFacts, record_failure, record_not_modified, record_text, versions_of
 
 T0 = datetime(2025, 11, 10, 21, 38, tzinfo=UTC)
@@ -69,10 +69,20 @@ def test_not_modified_and_failures(engine, document_id):
     with session_scope(engine) as session:
         document = session.get(Document, document_id)
         failed = record_failure(
-            session, document, FetchFacts(FACTS.url, 503), T0 + timedelta(hours=1), "HTTP 503"
+            session,
+            document,
+            FetchFacts(FACTS.url, 503),
+            T0 + timedelta(hours=1),
+            "HTTP 503",
+            kind=FailureKind.TRANSIENT,
         )
         failed_again = record_failure(
-            session, document, FetchFacts(FACTS.url), T0 + timedelta(hours=2), "timed out"
+            session,
+            document,
+            FetchFacts(FACTS.url),
+            T0 + timedelta(hours=2),
+            "timed out",
+            kind=FailureKind.TRANSIENT,
         )
         assert document.consecutive_failures == 2
         not_modified = record_not_modified(
