@@ -7,6 +7,7 @@ confirmation or storage. Run: .venv/bin/python benchmarks/check_bench.py
 
 import asyncio
 import multiprocessing
+import multiprocessing.sharedctypes
 import resource
 import sys
 import tempfile
@@ -33,7 +34,9 @@ from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text
 DOCUMENTS, HOSTS = 500, 50
 
 
-def serve(port_queue: "multiprocessing.Queue[int]", phase: "multiprocessing.Value") -> None:
+def serve(
+    port_queue: "multiprocessing.Queue[int]", phase: "multiprocessing.sharedctypes.Synchronized[int]"
+) -> None:
     """Serve /doc/N on 127.0.0.1..127.0.0.50: even N with an ETag (304), odd N switching to the new text."""
     old, new = policy_page(seed_text(SEED_OLD)).encode(), policy_page(seed_text(SEED_NEW)).encode()
 

@@ -15,6 +15,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.diff import build_diff
 from i18n import translator
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform
 from storage.versions import FetchFacts, record_text
@@ -84,6 +85,11 @@ def lines_of(rng: random.Random, count: int, length: int, alphabet: list[str] = 
     return ["".join(rng.choices(alphabet, k=length)) for _ in range(count)]
 
 
+def twice(make: Callable[[], str]) -> tuple[str, str]:
+    """Two texts from ``make``, the first made first."""
+    return make(), make()
+
+
 def megabyte_shapes() -> dict[str, tuple[str, str]]:
     """Pairs of ~1 MB texts (UTF-8) in the shapes that are hardest for a line and character diff."""
     rng = random.Random(11)
@@ -116,11 +122,12 @@ def megabyte_shapes() -> dict[str, tuple[str, str]]:
             "\n".join(["首", *repeated[:-5], "末"]),
         ),
         "repeated vs other repeated": ("\n".join(repeated), "\n".join(["拒绝"] * len(repeated))),
-        "random CJK, 8-char alphabet": tuple(
-            "\n".join("".join(rng.choices(CJK[:8], k=rng.randrange(1, 4))) for _ in range(MEGABYTE // 9))
-            for _ in range(2)
+        "random CJK, 8-char alphabet": twice(
+            lambda: "\n".join(
+                "".join(rng.choices(CJK[:8], k=rng.randrange(1, 4))) for _ in range(MEGABYTE // 9)
+            )
         ),
-        "1-char lines": tuple("\n".join(rng.choices(CJK[:50], k=MEGABYTE // 4)) for _ in range(2)),
+        "1-char lines": twice(lambda: "\n".join(rng.choices(CJK[:50], k=MEGABYTE // 4))),
         "policy, 10% edited": (policy, edited(policy, 0.10, 6)),
     }
 
@@ -143,15 +150,16 @@ def store(engine, pairs: dict[str, tuple[str, str]]) -> dict[str, str]:
         session.add(platform)
         session.flush()
         for number, (name, (old, new)) in enumerate(pairs.items()):
-            document = Document(platform_id=platform.id, kind=f"case{number}", url="https://example.com")
+            document = Document(platform_id=row_id(platform), kind=f"case{number}", url="https://example.com")
             session.add(document)
             session.flush()
             at = datetime(2025, 1, 1, tzinfo=UTC)
-            first = record_text(session, document, old, FetchFacts(document.url), at).version.id
+            first = record_text(session, document, old, FetchFacts(document.url), at).version
             second = record_text(
                 session, document, new, FetchFacts(document.url), at + timedelta(days=1)
-            ).version.id
-            paths[name] = f"/p/bench/{document.kind}/diff/{first}..{second}"
+            ).version
+            assert first and second  # a recorded text is always a version
+            paths[name] = f"/p/bench/{document.kind}/diff/{first.id}..{second.id}"
     return paths
 
 

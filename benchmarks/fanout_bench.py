@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import gc
 import multiprocessing
+import multiprocessing.synchronize
 import resource
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram import Bot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,7 +42,9 @@ TELEGRAM_LIMIT = 30.0
 LINKS = Links("https://pw.example")
 
 
-def serve(limits: bool, to_parent: "multiprocessing.Queue", stop: "multiprocessing.Event") -> None:
+def serve(
+    limits: bool, to_parent: "multiprocessing.Queue", stop: "multiprocessing.synchronize.Event"
+) -> None:
     """The fake Bot API in its own process, so it does not share the sender's interpreter.
 
     Its garbage collector is off: with 10,000 messages kept for the count, a full collection pauses
@@ -112,7 +115,7 @@ async def fan_out(engine, base_url: str) -> tuple[float, float]:
         while True:
             with session_scope(engine) as session:
                 waiting = session.exec(
-                    select(Delivery.id).where(Delivery.status.in_(["pending", "sending"]))
+                    select(Delivery.id).where(col(Delivery.status).in_(["pending", "sending"]))
                 ).first()
             if waiting is None:
                 break
@@ -124,7 +127,8 @@ async def fan_out(engine, base_url: str) -> tuple[float, float]:
 
 
 def run_server(limits: bool):
-    queue, stop = multiprocessing.Queue(), multiprocessing.Event()
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    stop = multiprocessing.Event()
     process = multiprocessing.Process(target=serve, args=(limits, queue, stop), daemon=True)
     process.start()
     return process, queue, stop, queue.get(timeout=30)

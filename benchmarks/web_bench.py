@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.reports import ReportService
 from analysis.diff import build_diff
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform
 from storage.versions import ChangeSize, FetchFacts, record_text
@@ -63,10 +63,12 @@ def build(database_url: str) -> None:
             platform = Platform(slug=f"p{number}", name_zh=f"平台{number}", name_en=f"Platform {number}")
             session.add(platform)
             session.flush()
-            document = Document(platform_id=platform.id, kind="privacy_policy", url="https://example.com")
+            document = Document(
+                platform_id=row_id(platform), kind="privacy_policy", url="https://example.com"
+            )
             session.add(document)
             session.flush()
-            previous = None
+            previous: str | None = None
             for day, text in enumerate(history(seed, rng)):
                 size = ChangeSize.of(build_diff(previous, text).stats) if previous else None
                 at = start + timedelta(days=day)
