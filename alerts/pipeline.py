@@ -23,7 +23,7 @@ from analysis.report import ChangeReport
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
 from storage.db import row_id, session_scope
 from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, utcnow
-from storage.stats import recent_failures
+from storage.stats import Failure, recent_failures
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class AlertPipeline:
                         platform.slug,
                         document.kind,
                         document.consecutive_failures,
-                        self._recent_reasons(session, document),
+                        self._recent_failures(session, document),
                     )
                     if failing
                     else partial(admin_recovered_message, platform.slug, document.kind)
@@ -151,7 +151,7 @@ class AlertPipeline:
                 session.add(document)
         return enqueued
 
-    def _recent_reasons(self, session: Session, document: Document) -> list[str]:
-        """The distinct reasons of the document's failing streak, newest first."""
+    def _recent_failures(self, session: Session, document: Document) -> list[Failure]:
+        """The distinct failures (reason and kind) of the document's failing streak, newest first."""
         failures = recent_failures(session, row_id(document), document.consecutive_failures)
-        return list(dict.fromkeys(failure.reason for failure in failures if failure.reason))
+        return list(dict.fromkeys(failure for failure in failures if failure.reason))

@@ -19,6 +19,7 @@ from analysis.report import ChangeReport
 from i18n import kind_namer, say
 from storage.db import row_id
 from storage.models import Alert, Document, Platform, Version
+from storage.stats import Failure
 
 
 def in_language(texts: dict[str, str], language: str) -> str:
@@ -89,8 +90,17 @@ def digest_message(entries: list[tuple[Alert, Platform, Document]], language: st
     )
 
 
-def admin_failing_message(slug: str, kind: str, count: int, reasons: list[str], language: str) -> str:
-    listed = "\n".join(f"• {escape(reason[:300])}" for reason in reasons)
+def failure_text(failure: Failure, language: str, limit: int | None = 300) -> str:
+    """A failure's reason (escaped, cut at ``limit``) after its kind: ``[transient] HTTP 503 from …``."""
+    reason = escape((failure.reason or "?")[:limit])
+    if failure.kind is None:  # recorded before kinds were stored
+        return reason
+    kind = say(language, f"admin.failure_{failure.kind.value}")
+    return say(language, "admin.failure", kind=kind, reason=reason)
+
+
+def admin_failing_message(slug: str, kind: str, count: int, failures: list[Failure], language: str) -> str:
+    listed = "\n".join(f"• {failure_text(failure, language)}" for failure in failures)
     return say(language, "admin.failing", slug=escape(slug), kind=escape(kind), count=count, reasons=listed)
 
 

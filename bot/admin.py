@@ -6,13 +6,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from alerts.telegram_html import fit_blocks
+from alerts.text import failure_text
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
 from i18n import say
 from scraping.check import CheckResult
 from storage.db import row_id, session_scope
 from storage.models import CheckOutcome
 from storage.search import PlatformLookupError
-from storage.stats import overview
+from storage.stats import Failure, overview
 
 _MINUTE = "%Y-%m-%d %H:%M UTC"
 
@@ -20,7 +21,8 @@ _MINUTE = "%Y-%m-%d %H:%M UTC"
 def outcome_text(result: CheckResult, language: str) -> str:
     """What one check found, in words."""
     if result.outcome is CheckOutcome.FAILED:
-        return say(language, "admin.outcome_failed", reason=escape(result.reason or "?"))
+        failure = Failure(result.reason, result.failure_kind)
+        return say(language, "admin.outcome_failed", reason=failure_text(failure, language, limit=None))
     key = "admin.outcome_baseline" if result.is_baseline else f"admin.outcome_{result.outcome.value}"
     return say(language, key, version=result.version_id)
 
@@ -76,7 +78,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             slug=escape(f.platform_slug),
             kind=escape(f.kind),
             count=f.failures,
-            reason=escape((f.last.reason or "?")[:200]),
+            reason=failure_text(f.last, language, limit=200),
         )
         for f in stats.failing
     ]

@@ -254,6 +254,8 @@ async def test_admins_hear_once_when_a_document_keeps_failing_and_once_when_it_r
     await drain(platforms, telegram)
     notices = telegram.to_chat(77)
     assert len(notices) == 2
-    assert notices[0].text.startswith("⚠️ nio/privacy_policy failed 3 checks in a row:\n• HTTP 503")
+    assert notices[0].text.startswith(
+        "⚠️ nio/privacy_policy failed 3 checks in a row:\n• [transient] HTTP 503"
+    )
     assert notices[1].text == "✅ nio/privacy_policy is fetched fine again."
     assert telegram.to_chat(1201) == []  # subscribers never hear of fetch failures, nor of a baseline

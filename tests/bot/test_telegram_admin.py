@@ -50,9 +50,14 @@ async def test_check_now_reports_each_outcome(telegram, engine, page_server, tmp
         page_server.serve("/zeekr", Page(b"down", status=503))
         (third,) = await person(telegram, "zh", user_id=ADMIN_ID).say("/check 极氪")
         assert third.text.splitlines()[0] == "已检查 1 个文件:"
-        assert third.text.splitlines()[1].startswith("zeekr/privacy_policy:失败:")
+        assert third.text.splitlines()[1].startswith("zeekr/privacy_policy:失败:【暂时性】HTTP 503 from ")
         (stats,) = await admin.say("/stats")
-        assert "Failing documents: 1" in stats.text and "zeekr/privacy_policy (1 in a row: " in stats.text
+        assert "Failing documents: 1" in stats.text
+        assert "zeekr/privacy_policy (1 in a row: [transient] HTTP 503 from " in stats.text
+        page_server.serve("/zeekr", Page(b"gone", status=404))
+        await admin.say("/check zeekr")
+        (stats,) = await person(telegram, "zh", user_id=ADMIN_ID).say("/stats")
+        assert "zeekr/privacy_policy(连续 2 次:【永久性】HTTP 404 from " in stats.text
         (unknown,) = await admin.say("/check nosuch")
         assert unknown.text.startswith("No platform called “nosuch”")
     finally:

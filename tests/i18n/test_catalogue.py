@@ -13,7 +13,7 @@ import i18n
 from analysis.report import Severity
 from i18n import CATALOGUE, LANGUAGES, PLURAL_FORMS, kind_name, plural_form, say, translator
 from i18n.catalogue import WORDS, load
-from storage.models import CheckOutcome
+from storage.models import CheckOutcome, FailureKind
 
 ROOT = Path(i18n.__file__).resolve().parent.parent
 PACKAGES = ["app", "bot", "alerts", "scraping", "web", "storage", "analysis", "i18n"]
@@ -89,6 +89,8 @@ def test_keys_made_from_values_exist_for_every_value():
         if outcome is not CheckOutcome.FAILED:
             assert f"admin.outcome_{outcome.value}" in CATALOGUE
     assert "admin.outcome_baseline" in CATALOGUE and "admin.outcome_failed" in CATALOGUE
+    for kind in FailureKind:
+        assert f"admin.failure_{kind.value}" in CATALOGUE
 
 
 @pytest.mark.parametrize(
