@@ -9,6 +9,7 @@ from analysis.diff import DiffStats, build_diff
 from analysis.language import document_language
 from analysis.report import ChangeReport, fallback_report
 from i18n import translator
+from storage.db import row_id
 from storage.models import Version
 from web.cache import BoundedCache
 from web.diff_table import header_row, render_diff_table
@@ -63,7 +64,9 @@ class DiffViews:
 
     def get(self, old: Version, new: Version, language: str) -> DiffView:
         """The view of ``old`` → ``new`` in ``language``, kept or made now (in a worker thread)."""
-        return self.cache.get_or_make((old.id, new.id, language), lambda: self._make(old, new, language))
+        return self.cache.get_or_make(
+            (row_id(old), row_id(new), language), lambda: self._make(old, new, language)
+        )
 
     def _make(self, old: Version, new: Version, language: str) -> DiffView:
         with self.makers:

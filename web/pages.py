@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.report import ChangeReport
 from i18n import LANGUAGES
+from storage.db import row_id
 from storage.models import Version
 from storage.timeline import Change, CompareError, timeline, versions_to_compare
 from web.diff_view import DiffView
@@ -90,7 +91,7 @@ def _compare_target(request: Request, changes: list[Change]) -> str | None:
 def compare(request: Request) -> Response:
     with _session(request) as session:
         found, document = document_by_path(session, request.path_params["slug"], request.path_params["kind"])
-        changes = timeline(session, document.id, texts=False)
+        changes = timeline(session, row_id(document), texts=False)
     error = None
     try:
         target = _compare_target(request, changes)
@@ -98,7 +99,7 @@ def compare(request: Request) -> Response:
         target, error = None, str(problem)
     if target:
         return RedirectResponse(target, status_code=303)
-    versions = sorted({change.version.id: change.version for change in changes}.values(), key=lambda v: v.id)
+    versions = sorted({change.version.id: change.version for change in changes}.values(), key=row_id)
     context = {"platform": found, "document": document, "versions": versions, "error": error}
     return render(request, "compare.html", context, status_code=400 if error else 200)
 
