@@ -5,9 +5,9 @@ from telegram.ext import ContextTypes
 
 from alerts.buttons import SETTING, button, keyboard
 from alerts.telegram_html import report_message
-from analysis.report import Severity
 from bot.conversation import chat_of, enter, may_manage, pressed, reply, services
 from i18n import say
+from kinds import Severity
 from storage.db import row_id, session_scope
 from storage.models import Document, Platform, Subscriber, Version
 from storage.subscribers import ensure_subscriber
@@ -23,7 +23,7 @@ CHOICES = {
 def current_choice(subscriber: Subscriber) -> str:
     if subscriber.digest:
         return "digest"
-    return "moderate" if subscriber.min_severity == Severity.MODERATE.value else "all"
+    return "moderate" if subscriber.min_severity == Severity.MODERATE else "all"
 
 
 def _settings_keyboard(language: str, chosen: str):

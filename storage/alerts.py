@@ -28,7 +28,7 @@ def _previous_version(session: Session, check: Check) -> Version | None:
         .where(
             Check.document_id == check.document_id,
             col(Check.id) < check.id,
-            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION, CheckOutcome.REVERTED]),
         )
         .order_by(col(Check.id).desc())
         .limit(1)
@@ -44,7 +44,7 @@ def changes_without_alert(session: Session, since: datetime) -> list[PendingChan
         .join(Version, col(Version.id) == col(Check.version_id))
         .outerjoin(Alert, col(Alert.check_id) == col(Check.id))
         .where(
-            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION, CheckOutcome.REVERTED]),
             col(Check.checked_at) >= since,
             col(Alert.id).is_(None),
         )

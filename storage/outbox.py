@@ -14,7 +14,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Delivery]:
         select(Delivery)
         .outerjoin(Subscriber, col(Subscriber.id) == col(Delivery.subscriber_id))
         .where(
-            Delivery.status == DeliveryStatus.PENDING.value,
+            Delivery.status == DeliveryStatus.PENDING,
             col(Delivery.next_attempt_at) <= now,
             or_(col(Delivery.subscriber_id).is_(None), col(Subscriber.is_active)),
         )
@@ -29,17 +29,17 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Delivery]:
 
 def release_claimed(session: Session, ids: list[int] | None = None) -> int:
     """Claimed deliveries back to pending: those given (left unsent at a stop), or all (after a crash)."""
-    query = update(Delivery).where(col(Delivery.status) == DeliveryStatus.SENDING.value)
+    query = update(Delivery).where(col(Delivery.status) == DeliveryStatus.SENDING)
     if ids is not None:
         query = query.where(col(Delivery.id).in_(ids))
-    return session.exec(query.values(status=DeliveryStatus.PENDING.value)).rowcount
+    return session.exec(query.values(status=DeliveryStatus.PENDING)).rowcount
 
 
 def mark_sent(session: Session, delivery_id: int, now: datetime) -> None:
     session.exec(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
-        .values(status=DeliveryStatus.SENT.value, sent_at=now, attempts=Delivery.attempts + 1, error=None)
+        .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, error=None)
     )
 
 
@@ -49,7 +49,7 @@ def mark_retry(session: Session, delivery_id: int, at: datetime, error: str, att
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
         .values(
-            status=DeliveryStatus.PENDING.value,
+            status=DeliveryStatus.PENDING,
             next_attempt_at=at,
             error=error[:1000],
             attempts=Delivery.attempts + (1 if attempt else 0),
@@ -61,7 +61,7 @@ def mark_failed(session: Session, delivery_id: int, error: str) -> None:
     session.exec(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
-        .values(status=DeliveryStatus.FAILED.value, error=error[:1000], attempts=Delivery.attempts + 1)
+        .values(status=DeliveryStatus.FAILED, error=error[:1000], attempts=Delivery.attempts + 1)
     )
 
 
@@ -73,8 +73,8 @@ def pause_subscriber(session: Session, chat_id: int, reason: str) -> None:
         session.add(subscriber)
     session.exec(
         update(Delivery)
-        .where(col(Delivery.chat_id) == chat_id, col(Delivery.status) == DeliveryStatus.PENDING.value)
-        .values(status=DeliveryStatus.SKIPPED.value, error=reason)
+        .where(col(Delivery.chat_id) == chat_id, col(Delivery.status) == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, error=reason)
     )
 
 
@@ -98,6 +98,6 @@ def outbox_counts(session: Session) -> dict[str, int]:
 def oldest_pending_at(session: Session) -> datetime | None:
     return session.exec(
         select(func.min(Delivery.created_at)).where(
-            col(Delivery.status).in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value])
+            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
         )
     ).one()

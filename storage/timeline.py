@@ -43,7 +43,7 @@ def timeline(session: Session, document_id: int, *, texts: bool = True) -> list[
         .join(Version, col(Version.id) == col(Check.version_id))
         .where(
             Check.document_id == document_id,
-            col(Check.outcome).in_([CheckOutcome.NEW_VERSION.value, CheckOutcome.REVERTED.value]),
+            col(Check.outcome).in_([CheckOutcome.NEW_VERSION, CheckOutcome.REVERTED]),
         )
         .order_by(col(Check.id))
     )

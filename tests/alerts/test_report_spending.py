@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from alerts.pipeline import AlertPipeline
 from alerts.reports import ReportService
-from analysis.report import Severity
+from kinds import Severity
 from storage.db import session_scope
 from storage.models import Alert, Delivery, Report, Version, utcnow
 from tests.alerts.test_delivery import LINKS, SOON_AFTER, drain, subscribe
@@ -121,7 +121,7 @@ async def test_a_model_saying_none_cannot_hold_back_a_moderate_alert(engine, tel
     with Session(engine) as session:
         (alert,) = session.exec(select(Alert)).all()
         (report,) = session.exec(select(Report)).all()
-    assert alert.severity == report.body["severity"] == Severity.MODERATE.value
+    assert alert.severity is Severity.MODERATE and report.body["severity"] == "moderate"
     assert not report.is_automatic
     await drain(engine, telegram)
     (message,) = telegram.to_chat(701)

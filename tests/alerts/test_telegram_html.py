@@ -4,7 +4,8 @@ import re
 from html.parser import HTMLParser
 
 from alerts.telegram_html import report_message, utf16_length
-from analysis.report import ChangeReport, ReportChange, Severity
+from analysis.report import ChangeReport, ReportChange
+from kinds import Severity
 
 LINK = "https://policywatch.example/p/zeekr/privacy_policy/diff/1..2"
 

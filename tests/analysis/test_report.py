@@ -7,7 +7,8 @@ import pytest
 
 from analysis.diff import build_diff
 from analysis.llm import write_report
-from analysis.report import Severity, estimate_tokens, fallback_report, prompt_items
+from analysis.report import estimate_tokens, fallback_report, prompt_items
+from kinds import Severity
 from tests.chat_server import SEED_REPORT, Answer
 from tests.pages import NEW_COMPANY, OLD_COMPANY, SEED_NEW, SEED_OLD, seed_text
 

@@ -6,7 +6,8 @@ import pytest
 
 from analysis.diff import build_diff
 from analysis.llm import write_report
-from analysis.report import ChangeReport, Severity
+from analysis.report import ChangeReport
+from kinds import Severity
 from tests.analysis.test_report import OLD, report_for
 from tests.chat_server import SEED_REPORT, Answer
 

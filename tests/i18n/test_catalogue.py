@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import i18n
-from analysis.report import Severity
 from i18n import CATALOGUE, LANGUAGES, PLURAL_FORMS, kind_name, plural_form, say, translator
 from i18n.catalogue import WORDS, load
+from kinds import Severity
 from storage.models import CheckOutcome, FailureKind
 
 ROOT = Path(i18n.__file__).resolve().parent.parent
