@@ -104,6 +104,7 @@ def _as_json(result: CheckResult) -> str:
             "document_kind": result.target.kind,
             "outcome": result.outcome.value,
             "reason": result.reason,
+            "failure_kind": result.failure_kind,
             "version_id": result.version_id,
             "previous_version_id": result.previous_version_id,
             "is_baseline": result.is_baseline,

@@ -92,6 +92,7 @@ def test_first_version_served_again_is_a_revert(cli, tracked, stored):
         "document_kind": "privacy_policy",
         "outcome": "reverted",
         "reason": None,
+        "failure_kind": None,
         "version_id": first.id,
         "previous_version_id": second.id,
         "is_baseline": False,
@@ -133,6 +134,7 @@ def test_private_addresses_are_refused_unless_allowed(cli, tracked, monkeypatch,
     assert result.code == 1
     (line,) = result.json_lines()
     assert line["outcome"] == "failed" and "non-public address 127.0.0.1" in line["reason"]
+    assert line["failure_kind"] == "permanent"
     assert tracked.requests == [] and stored(select(Version)) == []
 
 
