@@ -17,7 +17,7 @@ from scraping.extract import extract_body
 from scraping.fetch import Fetcher
 from scraping.noise import compile_ignore, strip_noise
 from scraping.verdict import judge_text
-from storage.db import session_scope
+from storage.db import row_id, session_scope
 from storage.models import CheckOutcome, Document, FailureKind, Platform, utcnow
 from storage.versions import (
     ChangeSize,
@@ -92,7 +92,9 @@ def active_targets(session: Session, platform_ids: Iterable[int] | None = None) 
     if platform_ids is not None:
         query = query.where(col(Platform.id).in_(list(platform_ids)))
     return [
-        Target(d.id, p.slug, d.kind, d.url, DocumentOptions.from_stored(d.options), d.etag, d.last_modified)
+        Target(
+            row_id(d), p.slug, d.kind, d.url, DocumentOptions.from_stored(d.options), d.etag, d.last_modified
+        )
         for d, p in session.exec(query)
     ]
 
@@ -201,7 +203,8 @@ class Checker:
                 current = self._current_text(target.document_id)
             if read.text is not None and current is not None and read.text != current:
                 read = await self._confirm(target, read, current)
-                size = await measure_change(current, read.text)
+                if read.text is not None:  # always: _confirm returns a text seen twice
+                    size = await measure_change(current, read.text)
         except (FetchError, ExtractError) as error:
             failure = _Failure.of(error, str(error))
             read = _Read(FetchFacts(target.url, getattr(error, "status", None)), None, (None, None))
@@ -209,7 +212,7 @@ class Checker:
             log.exception("unexpected error checking %s", target.url)
             failure = _Failure.of(error, f"internal error: {type(error).__name__}: {error}")
         with session_scope(self.engine) as session:
-            document = session.get(Document, target.document_id)
+            document = session.get_one(Document, target.document_id)
             recorded = self._record(session, document, read, current, failure, size)
             if recorded.outcome is not CheckOutcome.FAILED:
                 document.etag, document.last_modified = read.validators

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from scraping.catalog import Catalog, DocumentSpec, PlatformSpec
+from storage.db import row_id
 from storage.models import Document, Platform
 
 
@@ -36,7 +37,7 @@ def _sync_document(
 ) -> bool:
     """Create or update one document; True when it is new."""
     is_new = existing is None
-    document = existing or Document(platform_id=platform.id, kind=spec.kind, url=spec.url)
+    document = existing or Document(platform_id=row_id(platform), kind=spec.kind, url=spec.url)
     if document.url != spec.url:  # validators of the old URL say nothing about the new one
         document.url, document.etag, document.last_modified = spec.url, None, None
     document.options = spec.options().stored()
@@ -54,7 +55,7 @@ def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncRepor
     for spec in catalog.platforms:
         platform = _sync_platform(session, spec, platforms.get(spec.slug), report)
         for document_spec in spec.documents:
-            key = (platform.id, document_spec.kind)
+            key = (row_id(platform), document_spec.kind)
             if _sync_document(session, platform, document_spec, documents.get(key)):
                 report.added.append(f"{spec.slug}/{document_spec.kind}")
             kept.add(documents[key].id if key in documents else None)
