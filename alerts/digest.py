@@ -35,7 +35,7 @@ def enqueue_digests(engine: Engine, links: Links, now: datetime) -> int:
             if not found:
                 continue
             entries = [
-                (alert, platform, session.get(Document, alert.document_id)) for alert, platform in found
+                (alert, platform, session.get_one(Document, alert.document_id)) for alert, platform in found
             ]
             text = digest_message(entries, subscriber.language, links)
             session.add(
