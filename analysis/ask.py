@@ -349,8 +349,12 @@ def question_language(question: str) -> str:
 
 def search_answer(index: "PolicyIndex", question: str, language: str) -> Answer:
     """Without a model: the top paragraphs quoted, or "not addressed" when none is relevant enough."""
-    hits = index.search(question)
-    if not addresses(hits, index.threshold):
+    return quoted(index.search(question), index.threshold, question, language)
+
+
+def quoted(hits: list[Hit], threshold: float, question: str, language: str) -> Answer:
+    """The top paragraphs of ``hits`` quoted as search results, or "not addressed" below ``threshold``."""
+    if not addresses(hits, threshold):
         return Answer("not_addressed", language)
     quotes = [Quote(hit.paragraph.line, excerpt(hit.paragraph.text, question)) for hit in hits]
     return Answer("search", language, quotes[:TOP_PARAGRAPHS])
