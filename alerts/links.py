@@ -37,5 +37,9 @@ class Links:
     def diff(self, slug: str, kind: str, old_id: int, new_id: int) -> str:
         return self._url(f"/p/{quote(slug)}/{quote(kind)}/diff/{old_id}..{new_id}")
 
+    def version(self, slug: str, kind: str, version_id: int, line: int | None = None) -> str:
+        """A version's page, at line ``line`` (its anchor ``#L118``) when given."""
+        return self._url(f"/p/{quote(slug)}/{quote(kind)}/v/{version_id}") + (f"#L{line}" if line else "")
+
     def report(self, slug: str, kind: str, old_id: int, new_id: int) -> str:
         return self.diff(slug, kind, old_id, new_id) + "#report"

@@ -88,6 +88,10 @@ class ReportService:
             return True
         return self.clock() - stored.created_at < self.retry_fallback_after
 
+    def reserve(self, count: int) -> bool:
+        """Count ``count`` model calls against today's cap (reports and /ask together); False when refused."""
+        return self._reserve(count)
+
     def _reserve(self, count: int) -> bool:
         """Count ``count`` model calls against today's cap; the first refusal of a day tells the admins."""
         day = self.clock().date()
