@@ -8,6 +8,7 @@ from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
+from alerts.ask import AskService
 from alerts.links import Links
 from alerts.reports import ReportService
 from alerts.telegram_html import NO_PREVIEW, TELEGRAM_LIMIT, fit_blocks, utf16_length
@@ -33,6 +34,16 @@ class BotServices:
     links: Links
     admin_ids: frozenset[int]
     run_checks: CheckRunner | None = None
+    asking: AskService | None = None  # /ask's answers, cache and rate limit; made from ``reports`` if None
+
+    def __post_init__(self) -> None:
+        if self.asking is None:
+            object.__setattr__(self, "asking", AskService(self.reports))
+
+    @property
+    def ask(self) -> AskService:
+        assert self.asking is not None  # set by __post_init__
+        return self.asking
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

@@ -19,7 +19,7 @@ from telegram.ext import (
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
-from bot import admin, browsing, following, preferences
+from bot import admin, ask, browsing, following, preferences
 from bot.conversation import SERVICES, BotServices, chat_of, enter, is_admin, pressed, reply
 from i18n import LANGUAGES, say
 from storage.db import session_scope
@@ -38,6 +38,7 @@ MENU = [
     "history",
     "compare",
     "latest",
+    "ask",
     "settings",
     "lang",
 ]
@@ -154,6 +155,7 @@ COMMANDS = {
     "history": browsing.history_command,
     "compare": browsing.compare_command,
     "latest": browsing.latest_command,
+    "ask": ask.ask_command,
     "settings": preferences.settings_command,
     "lang": lang_command,
     "check": admin.check_command,
