@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from telegram import Bot
 
+from alerts.ask import AskService
 from alerts.digest import enqueue_digests
 from alerts.links import Links
 from alerts.pipeline import AlertPipeline
@@ -108,9 +109,13 @@ async def open_checker(settings: Settings, engine: Engine) -> AsyncIterator[Chec
         yield make_checker(settings, engine, fetcher)
 
 
-def make_web_app(settings: Settings, engine: Engine, reports: ReportService | None = None) -> Starlette:
-    """The one place the web app is built: links under PUBLIC_URL, METRICS_TOKEN, the stored reports."""
-    return create_app(engine, web_config(settings), reports or make_report_service(settings, engine))
+def make_web_app(
+    settings: Settings, engine: Engine, reports: ReportService | None = None, ask: AskService | None = None
+) -> Starlette:
+    """The one place the web app is built: links under PUBLIC_URL, METRICS_TOKEN, the stored reports, and
+    the answers to questions (the bot's AskService when given: one cache, one budget)."""
+    reports = reports or make_report_service(settings, engine)
+    return create_app(engine, web_config(settings), reports, ask or AskService(reports))
 
 
 def make_check_runner(
@@ -231,8 +236,9 @@ async def serve(engine: Engine, settings: Settings) -> None:
     finish, and the sender finishes the messages in flight.
     """
     reports = make_report_service(settings, engine)
+    ask = AskService(reports)
     links = Links(str(settings.PUBLIC_URL))
-    app = make_web_app(settings, engine, reports)
+    app = make_web_app(settings, engine, reports, ask)
     server = uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None))
     wiring = Wiring(
         AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER), links
@@ -244,7 +250,7 @@ async def serve(engine: Engine, settings: Settings) -> None:
 
     def bot_services(fetcher: Fetcher) -> BotServices:
         run_checks = make_check_runner(engine, settings, wiring.follow_up, fetcher)
-        return BotServices(engine, reports, links, settings.ADMIN_CHAT_IDS, run_checks)
+        return BotServices(engine, reports, links, settings.ADMIN_CHAT_IDS, run_checks, ask)
 
     async with (
         open_fetcher(settings) as fetcher,

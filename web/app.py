@@ -29,7 +29,7 @@ from analysis.report import ChangeReport
 from i18n import kind_namer, translator
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
-from web import feeds, pages
+from web import asking, feeds, pages
 from web.diff_view import DIFF_CACHE_CHARS, DiffViews
 from web.i18n import pick_language
 from web.links import path_for, public_base
@@ -123,9 +123,13 @@ def in_turn(endpoint: Callable[[Request], Response]) -> Callable[[Request], Awai
 
 
 def create_app(
-    engine: Engine, config: WebConfig | None = None, reports: ReportSource | None = None
+    engine: Engine,
+    config: WebConfig | None = None,
+    reports: ReportSource | None = None,
+    ask: asking.AskSource | None = None,
 ) -> Starlette:
-    """The web app over ``engine``; without ``reports`` the diff page has no report block."""
+    """The web app over ``engine``; without ``reports`` the diff page has no report block, without ``ask``
+    questions get search results only."""
     routes = [
         Route("/", in_turn(pages.home), name="home"),
         Route("/healthz", healthz, name="healthz"),
@@ -135,6 +139,8 @@ def create_app(
         Route("/p/{slug}/feed.atom", in_turn(feeds.platform_changes), name="feed_platform"),
         Route("/p/{slug}/{kind}/compare", in_turn(pages.compare), name="compare"),
         Route("/p/{slug}/{kind}/diff/{old:int}..{new:int}", in_turn(pages.diff), name="diff"),
+        Route("/p/{slug}/ask", asking.ask_page, name="ask"),
+        Route("/p/{slug}/{kind}/v/{version:int}", in_turn(asking.version_page), name="version"),
         Route("/p/{slug}/{kind}/v/{version:int}.txt", in_turn(pages.version_text), name="version_text"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -148,6 +154,7 @@ def create_app(
     app.state.config = config or WebConfig()
     app.state.templates = make_templates()
     app.state.reports = reports
+    app.state.ask = ask or asking.SearchOnly()
     app.state.diff_views = DiffViews(app.state.config.diff_cache_chars)
     app.state.page_slots = asyncio.Semaphore(PAGE_SLOTS)
     return app

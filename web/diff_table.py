@@ -15,8 +15,18 @@ def _spans(spans: tuple[Span, ...], tag: str) -> str:
     )
 
 
+def _line_link(version_id: int | None, number: int | None) -> str:
+    """A line number, linked to that line of its version's page (relative to the diff page's URL)."""
+    if not number:
+        return ""
+    return f'<a href="../v/{version_id}#L{number}">{number}</a>' if version_id else str(number)
+
+
 class _RowWriter:
-    def __init__(self, diff: Diff, translate: Callable[..., str]) -> None:
+    def __init__(
+        self, diff: Diff, translate: Callable[..., str], old_id: int | None = None, new_id: int | None = None
+    ) -> None:
+        self.old_id, self.new_id = old_id, new_id
         self.numbers = {id(row): number for number, row in enumerate(diff.changes, 1)}
         self.total = len(diff.changes)
         self.previous_label = escape(translate("web.prev_change"))
@@ -41,9 +51,9 @@ class _RowWriter:
         new_badge = self.moved if row.moved and row.kind is RowKind.ADDED else ""
         return (
             f'<tr class="{classes}"{anchor}><td class="nav">{self._nav(number) if number else ""}</td>'
-            f'<td class="no old-no">{row.old_no or ""}</td>'
+            f'<td class="no old-no">{_line_link(self.old_id, row.old_no)}</td>'
             f'<td class="old">{old_html}{old_badge}</td>'
-            f'<td class="no new-no">{row.new_no or ""}</td>'
+            f'<td class="no new-no">{_line_link(self.new_id, row.new_no)}</td>'
             f'<td class="new">{new_html}{new_badge}</td></tr>'
         )
 
@@ -57,9 +67,18 @@ def header_row(translate: Callable[..., str], old_date: str, new_date: str) -> s
     return "<tr><th></th>" + "".join(f'<th colspan="2">{escape(title)}</th>' for title in titles) + "</tr>"
 
 
-def render_diff_table(diff: Diff, translate: Callable[..., str], header: str) -> Markup:
-    """The table: a header row, then each segment; long unchanged runs fold into ``<details>``."""
-    writer = _RowWriter(diff, translate)
+def render_diff_table(
+    diff: Diff,
+    translate: Callable[..., str],
+    header: str,
+    old_id: int | None = None,
+    new_id: int | None = None,
+) -> Markup:
+    """The table: a header row, then each segment; long unchanged runs fold into ``<details>``.
+
+    With the versions' ids, each line number links to that line of its version's page (``../v/ID#L12``).
+    """
+    writer = _RowWriter(diff, translate, old_id, new_id)
     parts = [f'<table class="diff">{COLUMNS}<thead>{header}</thead>']
     for segment in diff.segments():
         rows = "".join(writer.row(row) for row in segment.rows)

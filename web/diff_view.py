@@ -42,7 +42,7 @@ def make_view(old: Version, new: Version, language: str) -> DiffView:
     translate = translator(language)
     header = header_row(translate, _day(old), _day(new))
     return DiffView(
-        table=render_diff_table(diff, translate, header),
+        table=render_diff_table(diff, translate, header, old.id, new.id),
         stats=diff.stats,
         automatic=fallback_report(diff, old.text, new.text, language),
         document_language=document_language(new.text),
