@@ -71,7 +71,7 @@ class AlertPipeline:
         """Record the alert and, in the same transaction, one delivery per follower who wants it now."""
         policy_language = document_language(change.new.text)
         with Session(self.engine) as session:
-            languages = {subscriber.language for subscriber in followers(session, change.platform.id)}
+            languages = {subscriber.language for subscriber in followers(session, row_id(change.platform))}
         reports = await self._reports(change, languages | {policy_language})
         main = reports[policy_language]
         messages = {
@@ -83,10 +83,10 @@ class AlertPipeline:
         try:
             with session_scope(self.engine) as session:
                 alert = Alert(
-                    check_id=change.check.id,
-                    document_id=change.document.id,
-                    from_version_id=change.old.id,
-                    to_version_id=change.new.id,
+                    check_id=row_id(change.check),
+                    document_id=row_id(change.document),
+                    from_version_id=row_id(change.old),
+                    to_version_id=row_id(change.new),
                     severity=main.severity,
                     headlines={language: report.headline for language, report in reports.items()},
                     messages=messages,
@@ -95,7 +95,9 @@ class AlertPipeline:
                 session.add(alert)
                 session.flush()
                 wanting = [
-                    s for s in followers(session, change.platform.id) if wants_instantly(s, alert.severity)
+                    s
+                    for s in followers(session, row_id(change.platform))
+                    if wants_instantly(s, alert.severity)
                 ]
                 session.add_all(
                     Delivery(
