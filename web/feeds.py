@@ -23,12 +23,18 @@ class FeedEntry:
     change: Change
 
 
+def _changes(session: Session, platform: Platform, document: Document) -> list[FeedEntry]:
+    """A document's changes (its baseline is not one), as feed entries."""
+    changes = timeline(session, row_id(document), texts=False)
+    return [FeedEntry(platform, document, change) for change in changes if change.previous]
+
+
 def _entries(session: Session, platforms: list[Platform]) -> list[FeedEntry]:
-    entries = []
-    for platform in platforms:
-        for document in documents_of(session, row_id(platform)):
-            changes = timeline(session, row_id(document), texts=False)
-            entries += [FeedEntry(platform, document, change) for change in changes if change.previous]
+    """The latest changes of ``platforms``' documents, newest first."""
+    documents = [
+        (platform, document) for platform in platforms for document in documents_of(session, row_id(platform))
+    ]
+    entries = [entry for platform, document in documents for entry in _changes(session, platform, document)]
     entries.sort(key=lambda entry: entry.change.at, reverse=True)
     return entries[:MAX_ENTRIES]
 
