@@ -29,6 +29,7 @@ class DeadlineH11Protocol(H11Protocol):
     request_timeout = REQUEST_TIMEOUT
     _deadline: asyncio.TimerHandle | None = None
 
+    # Like uvicorn's own, it takes an asyncio.Transport (narrower than BaseProtocol's): ignored there too.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
