@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from kinds import Severity
 from storage.models import Alert, Check, CheckOutcome, Document, Platform, Subscriber, Subscription, Version
+from storage.timeline import CHANGE_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,17 @@ class PendingChange:
 
 
 def _previous_version(session: Session, check: Check) -> Version | None:
-    """The version in force before ``check``'s change: the one the change check before it saw."""
+    """The version in force before ``check``'s change: the one the change check before it saw.
+
+    A technical re-reading counts, so an alert's diff shows only the policy's change, never our rules'.
+    """
     return session.exec(
         select(Version)
         .join(Check, col(Check.version_id) == col(Version.id))
         .where(
             Check.document_id == check.document_id,
             col(Check.id) < check.id,
-            col(Check.outcome).in_([CheckOutcome.NEW_VERSION, CheckOutcome.REVERTED]),
+            col(Check.outcome).in_(CHANGE_OUTCOMES),
         )
         .order_by(col(Check.id).desc())
         .limit(1)
@@ -36,7 +40,10 @@ def _previous_version(session: Session, check: Check) -> Version | None:
 
 
 def changes_without_alert(session: Session, since: datetime) -> list[PendingChange]:
-    """Changes recorded since ``since`` that no alert covers yet, oldest first (baselines excluded)."""
+    """Changes recorded since ``since`` that no alert covers yet, oldest first (baselines excluded).
+
+    Technical changes (our rules or extractor changed, not the policy) are never alerted.
+    """
     rows = session.exec(
         select(Check, Document, Platform, Version)
         .join(Document, col(Document.id) == col(Check.document_id))

@@ -4,7 +4,17 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, Dialect, String, Text, TypeDecorator, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import JSON, Field, SQLModel
 
 from kinds import Severity
@@ -50,6 +60,11 @@ class CheckOutcome(StrEnum):
     NEW_VERSION = "new_version"
     REVERTED = "reverted"
     FAILED = "failed"
+    TECHNICAL = "technical"  # our rules or extractor read the same policy differently: never a change
+
+
+# The fingerprint of versions recorded before snapshots and fingerprints were kept.
+UNKNOWN_FINGERPRINT = "unknown"
 
 
 class FailureKind(StrEnum):
@@ -93,8 +108,33 @@ class Document(SQLModel, table=True):
     # storage/versions.py counts them, and the checker accepts the text as a large change after a few.
     suspect_sha256: str | None = Field(default=None, max_length=64)
     suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The options when snapshots came (migration 0009): what versions of unknown fingerprint were read with.
+    legacy_options: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
+
+
+class Snapshot(SQLModel, table=True):
+    """One distinct raw response of a document, zstd-compressed, kept once however often it is fetched.
+
+    ``body`` is compressed alone, or against the raw body of ``base_id`` (a snapshot compressed alone) as
+    a dictionary, so that a page differing in a few paragraphs from its base costs a few hundred bytes.
+    """
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_snapshots_document_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    sha256: str = Field(max_length=64)  # of the raw bytes
+    size: int  # raw bytes
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    base_id: int | None = Field(default=None, foreign_key="snapshots.id", nullable=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))  # after redirects
+    content_type: str | None = Field(default=None, max_length=200)
+    charset: str | None = Field(default=None, max_length=40)  # the one the body was read with
+    fetched_at: datetime = Field(default_factory=utcnow)  # first fetched
+    last_fetched_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Version(SQLModel, table=True):
@@ -113,6 +153,13 @@ class Version(SQLModel, table=True):
     stated_update_date: date | None = None
     stated_effective_date: date | None = None
     is_large_change: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id", nullable=True)
+    # The hash of the rules and EXTRACTOR_VERSION that produced the text (scraping/rules.py).
+    fingerprint: str = Field(
+        default=UNKNOWN_FINGERPRINT, max_length=64, sa_column_kwargs={"server_default": UNKNOWN_FINGERPRINT}
+    )
+    # The same policy read with new rules or a new extractor: never alerted, hidden unless asked for.
+    technical: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Check(SQLModel, table=True):
@@ -134,6 +181,7 @@ class Check(SQLModel, table=True):
         default=None, sa_column=Column(StoredEnum(FailureKind), nullable=True)
     )
     version_id: int | None = Field(default=None, foreign_key="versions.id", nullable=True)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id", nullable=True)  # what was read
     # A change's size from the version before it (new versions and reverts; None before it was measured).
     paragraphs_added: int | None = None
     paragraphs_deleted: int | None = None

@@ -8,7 +8,7 @@ from typing import Any, Self
 from sqlmodel import Session, col, select
 
 from storage.db import row_id
-from storage.models import Check, CheckOutcome, Document, FailureKind, Version
+from storage.models import UNKNOWN_FINGERPRINT, Check, CheckOutcome, Document, FailureKind, Version
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,14 @@ class FetchFacts:
     http_status: int | None = None
     bytes: int | None = None
     duration_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a text was read from (a snapshot) and with what (the fingerprint of the rules and extractor)."""
+
+    snapshot_id: int | None = None
+    fingerprint: str = UNKNOWN_FINGERPRINT
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,45 @@ def _reset_streaks(document: Document) -> None:
     document.suspect_sha256, document.suspect_count = None, 0
 
 
+def _find_or_add_version(
+    session: Session,
+    document: Document,
+    text: str,
+    now: datetime,
+    stated: tuple[date | None, date | None],
+    provenance: Provenance,
+    **flags: bool,
+) -> tuple[Version, bool]:
+    """The document's version of ``text`` (seen again now), or a new one; True when it is new."""
+    sha256 = text_sha256(text)
+    version = session.exec(
+        select(Version).where(Version.document_id == row_id(document), Version.sha256 == sha256)
+    ).first()
+    if version is not None:
+        version.last_seen_at = now
+        return version, False
+    version = Version(
+        document_id=row_id(document),
+        text=text,
+        sha256=sha256,
+        chars=len(text),
+        first_seen_at=now,
+        last_seen_at=now,
+        stated_update_date=stated[0],
+        stated_effective_date=stated[1],
+        snapshot_id=provenance.snapshot_id,
+        fingerprint=provenance.fingerprint,
+        **flags,
+    )
+    session.add(version)
+    session.flush()
+    return version, True
+
+
+def _size_fields(size: ChangeSize | None) -> dict[str, int]:
+    return dict(zip(SIZE_FIELDS, astuple(size), strict=True)) if size else {}
+
+
 def record_text(
     session: Session,
     document: Document,
@@ -118,42 +165,68 @@ def record_text(
     *,
     is_large_change: bool = False,
     size: ChangeSize | None = None,
+    provenance: Provenance = Provenance(),
 ) -> Recorded:
     """Store a successfully extracted text: a new version, a revert, or the same version seen again.
 
     ``size`` is the change's size from the version in force (``current_version``), measured by the caller;
     it is kept on the check when the text is a change (a new version after the first, or a revert).
     """
-    sha256 = text_sha256(text)
-    document_id = row_id(document)
-    previous = current_version(session, document_id)
-    version = session.exec(
-        select(Version).where(Version.document_id == document_id, Version.sha256 == sha256)
-    ).first()
-    if version is None:
-        version = Version(
-            document_id=document_id,
-            text=text,
-            sha256=sha256,
-            chars=len(text),
-            first_seen_at=now,
-            last_seen_at=now,
-            stated_update_date=stated[0],
-            stated_effective_date=stated[1],
-            is_large_change=is_large_change,
-        )
-        session.add(version)
-        session.flush()
+    previous = current_version(session, row_id(document))
+    version, is_new = _find_or_add_version(
+        session, document, text, now, stated, provenance, is_large_change=is_large_change
+    )
+    if is_new:
         outcome = CheckOutcome.NEW_VERSION
     else:
-        version.last_seen_at = now
         is_same = previous is not None and previous.id == version.id
         outcome = CheckOutcome.UNCHANGED if is_same else CheckOutcome.REVERTED
     _reset_streaks(document)
     is_change = outcome is not CheckOutcome.UNCHANGED and previous is not None
-    sizes = dict(zip(SIZE_FIELDS, astuple(size), strict=True)) if size and is_change else {}
-    check = _add_check(session, document, outcome, facts, now, version_id=version.id, **sizes)
+    sizes = _size_fields(size) if is_change else {}
+    check = _add_check(
+        session,
+        document,
+        outcome,
+        facts,
+        now,
+        version_id=version.id,
+        snapshot_id=provenance.snapshot_id,
+        **sizes,
+    )
     return Recorded(check, version, None if outcome is CheckOutcome.UNCHANGED else previous)
+
+
+def record_technical(
+    session: Session,
+    document: Document,
+    text: str,
+    facts: FetchFacts,
+    now: datetime,
+    stated: tuple[date | None, date | None] = (None, None),
+    *,
+    size: ChangeSize | None = None,
+    provenance: Provenance = Provenance(),
+) -> Recorded:
+    """Store the version in force as today's rules read it: a technical version, never a change.
+
+    The caller has made sure ``text`` differs from the version in force; it may equal an older version
+    (rules put back as they were), which is then in force again, technically.
+    """
+    previous = current_version(session, row_id(document))
+    version, _ = _find_or_add_version(session, document, text, now, stated, provenance, technical=True)
+    _reset_streaks(document)
+    check = _add_check(
+        session,
+        document,
+        CheckOutcome.TECHNICAL,
+        facts,
+        now,
+        version_id=version.id,
+        snapshot_id=provenance.snapshot_id,
+        **_size_fields(size),
+    )
+    return Recorded(check, version, previous)
 
 
 def record_not_modified(session: Session, document: Document, facts: FetchFacts, now: datetime) -> Recorded:
@@ -169,11 +242,30 @@ def record_not_modified(session: Session, document: Document, facts: FetchFacts,
 
 
 def record_failure(
-    session: Session, document: Document, facts: FetchFacts, now: datetime, reason: str, *, kind: FailureKind
+    session: Session,
+    document: Document,
+    facts: FetchFacts,
+    now: datetime,
+    reason: str,
+    *,
+    kind: FailureKind,
+    snapshot_id: int | None = None,
 ) -> Recorded:
-    """A failed attempt, with why and what kind of failure: counted on the document, never a version."""
+    """A failed attempt, with why and what kind of failure: counted on the document, never a version.
+
+    ``snapshot_id``: the response whose text was judged and refused, when there was one.
+    """
     document.consecutive_failures += 1
-    check = _add_check(session, document, CheckOutcome.FAILED, facts, now, error=reason, failure_kind=kind)
+    check = _add_check(
+        session,
+        document,
+        CheckOutcome.FAILED,
+        facts,
+        now,
+        error=reason,
+        failure_kind=kind,
+        snapshot_id=snapshot_id,
+    )
     return Recorded(check, current_version(session, row_id(document)), None)
 
 
@@ -187,15 +279,12 @@ def suspect_streak(document: Document, text: str) -> int:
     return document.suspect_count
 
 
-def versions_of(session: Session, document_id: int) -> list[Version]:
-    """Every version of a document, oldest first."""
-    return list(
-        session.exec(
-            select(Version)
-            .where(Version.document_id == document_id)
-            .order_by(col(Version.first_seen_at), col(Version.id))
-        )
-    )
+def versions_of(session: Session, document_id: int, *, technical: bool = True) -> list[Version]:
+    """Every version of a document, oldest first; ``technical=False`` leaves out technical re-readings."""
+    query = select(Version).where(Version.document_id == document_id)
+    if not technical:
+        query = query.where(~col(Version.technical))
+    return list(session.exec(query.order_by(col(Version.first_seen_at), col(Version.id))))
 
 
 def documents_of(session: Session, platform_id: int, *, include_retired: bool = True) -> list[Document]:
