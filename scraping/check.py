@@ -13,19 +13,21 @@ from analysis.dates import stated_dates
 from analysis.diff import build_diff
 from scraping.catalog import DocumentOptions
 from scraping.errors import ExtractError, FetchError, TransientFetchError
-from scraping.extract import extract_body
 from scraping.fetch import Fetcher
-from scraping.noise import compile_ignore, strip_noise
-from scraping.verdict import judge_text
+from scraping.rules import Rules, read_text, reread, reread_version
+from scraping.verdict import Verdict, judge_text
 from storage.db import row_id, session_scope
-from storage.models import CheckOutcome, Document, FailureKind, Platform, utcnow
+from storage.models import UNKNOWN_FINGERPRINT, CheckOutcome, Document, FailureKind, Platform, Version, utcnow
+from storage.snapshots import RawResponse, Retention, prune_snapshots, store_snapshot
 from storage.versions import (
     ChangeSize,
     FetchFacts,
+    Provenance,
     Recorded,
     current_version,
     record_failure,
     record_not_modified,
+    record_technical,
     record_text,
     suspect_streak,
 )
@@ -140,6 +142,29 @@ class _Read:
     facts: FetchFacts
     text: str | None  # None: 304 Not Modified
     validators: tuple[str | None, str | None]  # ETag, Last-Modified
+    raw: RawResponse | None = None  # the body as fetched, when there is one
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The version in force, and how it is read today (``before``: itself unless our rules changed)."""
+
+    text: str
+    before: str
+    before_snapshot_id: int | None = None  # the snapshot ``before`` was re-read from
+
+    @property
+    def reread(self) -> bool:
+        """Today's rules read the version in force differently: a technical version comes first."""
+        return self.before != self.text
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """The sizes of the technical change (the version in force re-read) and of the policy's change."""
+
+    technical: ChangeSize | None = None
+    change: ChangeSize | None = None
 
 
 async def measure_change(old: str, new: str) -> ChangeSize | None:
@@ -149,8 +174,38 @@ async def measure_change(old: str, new: str) -> ChangeSize | None:
     return ChangeSize.of(await asyncio.to_thread(lambda: build_diff(old, new).stats))
 
 
+def _reread_version(session: Session, version: Version, rules: Rules, read: _Read) -> tuple[str, int | None]:
+    """The version's text as ``rules`` read it today, and the snapshot it was read from.
+
+    A version recorded before snapshots (fingerprint "unknown") that no stored response read as is
+    re-read through today's page instead: when the rules it was read with (the document's options at the
+    upgrade) still give its text from today's page, the page did not change and today's text is its reading.
+    A response today's rules cannot read at all (a selector that matches nothing) re-reads as nothing new.
+    """
+    document = session.get(Document, version.document_id)
+    legacy = document.legacy_options if document is not None else None
+    try:
+        stored = reread_version(session, version, rules)
+        if stored is not None:
+            return stored
+        if version.fingerprint == UNKNOWN_FINGERPRINT and legacy is not None and read.raw is not None:
+            old_reading = reread(read.raw, Rules.of(DocumentOptions.from_stored(legacy)))
+            if old_reading == version.text and read.text is not None:
+                return read.text, None  # the page did not change: today's text is how we read it now
+    except ExtractError:
+        pass
+    return version.text, None
+
+
+async def _measure(current: _Current, text: str) -> _Sizes:
+    """The sizes of re-reading the version in force with today's rules and of the change to ``text``."""
+    return _Sizes(
+        await measure_change(current.text, current.before), await measure_change(current.before, text)
+    )
+
+
 class Checker:
-    """Checks documents: fetch, extract, confirm a change, judge it, record the attempt."""
+    """Checks documents: fetch, extract, confirm a change, judge it, record the attempt and its snapshot."""
 
     def __init__(
         self,
@@ -158,53 +213,62 @@ class Checker:
         fetcher: Fetcher,
         confirm_delay: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        retention: Retention = "all",
     ) -> None:
         self.engine = engine
         self.fetcher = fetcher
         self.confirm_delay = confirm_delay
         self.clock = clock
+        self.retention = retention
 
-    async def _read(self, target: Target, *, conditional: bool) -> _Read:
+    async def _read(self, target: Target, rules: Rules, *, conditional: bool) -> _Read:
         validators = (target.etag, target.last_modified) if conditional else (None, None)
         fetched = await self.fetcher.fetch(
             target.url,
             etag=validators[0],
             last_modified=validators[1],
-            render=target.options.in_browser,
+            render=rules.render == "browser",
         )
         facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
         if fetched.not_modified:
             return _Read(facts, None, validators)
-        options = target.options
-        text = extract_body(fetched.body, fetched.content_type, list(options.select), list(options.remove))
-        text = strip_noise(text, compile_ignore(options.ignore))
-        return _Read(facts, text, (fetched.etag, fetched.last_modified))
+        text, charset = read_text(fetched.body, fetched.content_type, rules)
+        raw = RawResponse(fetched.body, fetched.url, fetched.content_type, charset, self.clock())
+        return _Read(facts, text, (fetched.etag, fetched.last_modified), raw)
 
-    async def _confirm(self, target: Target, read: _Read, current: str) -> _Read:
+    async def _confirm(self, target: Target, rules: Rules, read: _Read, known: tuple[str, ...]) -> _Read:
         """Fetch again after the confirm delay; a text seen only once is not a change."""
         await asyncio.sleep(self.confirm_delay)
-        again = await self._read(target, conditional=False)
-        if again.text in (read.text, current):
+        again = await self._read(target, rules, conditional=False)
+        if again.text in (read.text, *known):
             return again
         raise UnconfirmedChange("the text changed again on the confirming fetch; not recorded as a version")
 
-    def _current_text(self, document_id: int) -> str | None:
+    def _current(self, document_id: int, rules: Rules, read: _Read) -> _Current | None:
+        """The version in force; re-read with today's rules when they (or the extractor) changed since."""
         with Session(self.engine) as session:
             version = current_version(session, document_id)
-            return version.text if version else None
+            if version is None:
+                return None
+            before, snapshot_id = version.text, None
+            if version.fingerprint != rules.fingerprint and read.text != version.text:
+                before, snapshot_id = _reread_version(session, version, rules, read)
+            return _Current(version.text, before, snapshot_id)
 
     async def check(self, target: Target) -> CheckResult:
         """Check one document and record the attempt; failures are recorded, never raised."""
-        read, current, size = _Read(FetchFacts(target.url), None, (None, None)), None, None
+        rules = Rules.of(target.options)
+        read, current = _Read(FetchFacts(target.url), None, (None, None)), None
         failure: _Failure | None = None
+        sizes = _Sizes()
         try:
-            read = await self._read(target, conditional=True)
+            read = await self._read(target, rules, conditional=True)
             if read.text is not None:  # a 304 needs no comparison
-                current = self._current_text(target.document_id)
-            if read.text is not None and current is not None and read.text != current:
-                read = await self._confirm(target, read, current)
-                if read.text is not None:  # always: _confirm returns a text seen twice
-                    size = await measure_change(current, read.text)
+                current = await asyncio.to_thread(self._current, target.document_id, rules, read)
+            if read.text is not None and current is not None and read.text != current.text:
+                if read.text != current.before:
+                    read = await self._confirm(target, rules, read, (current.text, current.before))
+                sizes = await _measure(current, read.text or current.text)
         except (FetchError, ExtractError) as error:
             failure = _Failure.of(error, str(error))
             read = _Read(FetchFacts(target.url, getattr(error, "status", None)), None, (None, None))
@@ -213,9 +277,10 @@ class Checker:
             failure = _Failure.of(error, f"internal error: {type(error).__name__}: {error}")
         with session_scope(self.engine) as session:
             document = session.get_one(Document, target.document_id)
-            recorded = self._record(session, document, read, current, failure, size)
+            recorded = self._record(session, document, read, current, failure, sizes, rules)
             if recorded.outcome is not CheckOutcome.FAILED:
                 document.etag, document.last_modified = read.validators
+            prune_snapshots(session, target.document_id, self.retention, self.clock())
             return CheckResult.from_recorded(target, recorded, failure.retry_after if failure else None)
 
     def _record(
@@ -223,32 +288,88 @@ class Checker:
         session: Session,
         document: Document,
         read: _Read,
-        current: str | None,
+        current: _Current | None,
         failure: _Failure | None,
-        size: ChangeSize | None,
+        sizes: _Sizes,
+        rules: Rules,
     ) -> Recorded:
         now = self.clock()
         if failure is not None:
             return record_failure(session, document, read.facts, now, failure.reason, kind=failure.kind)
-        if read.text is None:
+        if read.text is None or read.raw is None:
             return record_not_modified(session, document, read.facts, now)
-        verdict = judge_text(read.text, current)
-        if verdict is None:
-            stated = stated_dates(read.text)
-            return record_text(session, document, read.text, read.facts, now, stated, size=size)
+        snapshot_id = self._keep(session, row_id(document), read.raw)
+        verdict = judge_text(read.text, current.before if current else None)
+        if verdict is not None:
+            note = self._refusal(document, read.text, verdict)
+            if note is not None:
+                return record_failure(
+                    session,
+                    document,
+                    read.facts,
+                    now,
+                    note,
+                    kind=FailureKind.PERMANENT,
+                    snapshot_id=snapshot_id,
+                )
+        if current is not None and current.reread and read.text != current.text:
+            technical = self._record_technical(session, document, read, current, sizes, snapshot_id, rules)
+            if read.text == current.before:
+                return technical
+        return record_text(
+            session,
+            document,
+            read.text,
+            read.facts,
+            now,
+            stated_dates(read.text),
+            is_large_change=verdict is not None,
+            size=sizes.change,
+            provenance=Provenance(snapshot_id, rules.fingerprint),
+        )
+
+    def _keep(self, session: Session, document_id: int, raw: RawResponse) -> int | None:
+        """Keep the response as a snapshot (once per distinct body); its id."""
+        return store_snapshot(session, document_id, raw).id
+
+    @staticmethod
+    def _refusal(document: Document, text: str, verdict: Verdict) -> str | None:
+        """Why a judged text is not recorded (yet), or None when a suspicious one has been seen enough."""
         if verdict.is_error_page:
-            return record_failure(
-                session, document, read.facts, now, verdict.reason, kind=FailureKind.PERMANENT
-            )
-        streak = suspect_streak(document, read.text)
+            return verdict.reason
+        streak = suspect_streak(document, text)
         if streak < SUSPECT_STREAK_TO_ACCEPT:
-            note = (
+            return (
                 f"{verdict.reason}; seen {streak} of {SUSPECT_STREAK_TO_ACCEPT} times before it is accepted"
             )
-            return record_failure(session, document, read.facts, now, note, kind=FailureKind.PERMANENT)
-        stated = stated_dates(read.text)
-        return record_text(
-            session, document, read.text, read.facts, now, stated, is_large_change=True, size=size
+        return None
+
+    def _record_technical(
+        self,
+        session: Session,
+        document: Document,
+        read: _Read,
+        current: _Current,
+        sizes: _Sizes,
+        snapshot_id: int | None,
+        rules: Rules,
+    ) -> Recorded:
+        """The version in force as today's rules read it, recorded as a technical version before any change.
+
+        When the policy changed too, it was re-read from a stored response: that check fetched nothing.
+        """
+        only_rules = read.text == current.before
+        facts = read.facts if only_rules else FetchFacts(read.facts.url)
+        source = snapshot_id if only_rules else current.before_snapshot_id
+        return record_technical(
+            session,
+            document,
+            current.before,
+            facts,
+            self.clock(),
+            stated_dates(current.before),
+            size=sizes.technical,
+            provenance=Provenance(source, rules.fingerprint),
         )
 
     async def check_all(

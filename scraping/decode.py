@@ -39,19 +39,20 @@ def charset_candidates(body: bytes, content_type: str | None) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
-def decode_body(body: bytes, content_type: str | None) -> str:
-    """Decode a response body; a label that does not fit the bytes is skipped, not trusted."""
+def decode_with_charset(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """The text of a response body and the codec that read it; a label that does not fit is skipped."""
     if body.startswith(codecs.BOM_UTF8):
-        return body[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
+        return body[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8"
     labelled = charset_candidates(body, content_type)
     # A single-byte Western label decodes any bytes without error, so it cannot prove itself: it is
     # only believed when neither UTF-8 nor detection fits (GBK pages served as iso-8859-1 are common).
     provable = [codec for codec in labelled if codec not in _DECODES_ANY_BYTES]
     for codec in dict.fromkeys([*provable, "utf-8"]):
         try:
-            return body.decode(codec)
+            return body.decode(codec), codec
         except UnicodeDecodeError:
             continue
     best = from_bytes(body).best()
     detected = _codec_name(best.encoding) if best else None
-    return body.decode(detected or (labelled[0] if labelled else "utf-8"), "replace")
+    codec = detected or (labelled[0] if labelled else "utf-8")
+    return body.decode(codec, "replace"), codec

@@ -7,7 +7,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from scraping.decode import decode_body
+from scraping.decode import decode_with_charset
 from scraping.errors import ExtractError
 from scraping.pdf import extract_pdf
 from scraping.text import normalize_text
@@ -143,12 +143,24 @@ def extract_plain(text: str) -> str:
     return clean
 
 
+def is_pdf(body: bytes, content_type: str | None) -> bool:
+    """A PDF document, by its content type or its first bytes."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    return mime == "application/pdf" or body.startswith(b"%PDF-")
+
+
+def extract_with_charset(
+    body: bytes, content_type: str | None, select: list[str], remove: list[str]
+) -> tuple[str, str | None]:
+    """The clean text of a fetched body (HTML unless it says PDF or plain text), and its charset."""
+    if is_pdf(body, content_type):
+        return extract_pdf(body), None
+    text, charset = decode_with_charset(body, content_type)
+    if (content_type or "").split(";")[0].strip().lower() == "text/plain":
+        return extract_plain(text), charset
+    return extract_html(text, select, remove), charset
+
+
 def extract_body(body: bytes, content_type: str | None, select: list[str], remove: list[str]) -> str:
     """The clean text of a fetched body, by its content type (HTML unless it says PDF or plain text)."""
-    mime = (content_type or "").split(";")[0].strip().lower()
-    if mime == "application/pdf" or body.startswith(b"%PDF-"):
-        return extract_pdf(body)
-    text = decode_body(body, content_type)
-    if mime == "text/plain":
-        return extract_plain(text)
-    return extract_html(text, select, remove)
+    return extract_with_charset(body, content_type, select, remove)[0]
