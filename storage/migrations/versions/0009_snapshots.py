@@ -21,7 +21,7 @@ documents = sa.table("documents", sa.column("options", sa.JSON()), sa.column("le
 
 
 def _add_snapshot_column(table: str) -> None:
-    """A nullable reference to a snapshot; on SQLite added in place (a rebuild of a referenced table fails)."""
+    """A nullable reference to a snapshot; on SQLite added in place (rebuilding a referenced table fails)."""
     name = op.f(f"fk_{table}_snapshot_id_snapshots")
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
