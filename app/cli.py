@@ -20,18 +20,20 @@ from sqlmodel import Session
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.diff import build_diff
 from app.demo import run_demo
-from app.format import format_report, format_stats, format_text_diff
+from app.format import format_plan, format_report, format_stats, format_text_diff
 from app.logs import configure_logging
 from app.service import make_report_service, make_web_app, open_checker, serve
 from app.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, load_catalog
 from scraping.check import CheckResult, active_targets
+from scraping.reextract import plan_reextraction, record_reextraction
 from scraping.sync import sync_catalog
 from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
-from storage.models import CheckOutcome, Document, Platform, Version, utcnow
+from storage.models import CheckOutcome, Document, Platform, Snapshot, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
+from storage.snapshots import raw_response
 from storage.timeline import CompareError, timeline, versions_to_compare
 from storage.versions import documents_of, versions_of
 
@@ -88,12 +90,17 @@ def describe(result: CheckResult, engine: Engine) -> str:
         previous = session.get(Version, result.previous_version_id) if result.previous_version_id else None
     if previous is None:
         return f"new version (baseline, {version.text.count(chr(10)) + 1} lines)"
+    if result.outcome is CheckOutcome.TECHNICAL:
+        return f"rules updated (version {previous.id} read with today's rules; the policy did not change)"
     if result.outcome is CheckOutcome.REVERTED:
         return f"reverted (back to version {version.id}, first seen {version.first_seen_at:%Y-%m-%d})"
     stats = build_diff(previous.text, version.text).stats
+    against = (
+        f", against version {previous.id}: the previous one read with today's rules" * previous.technical
+    )
     return (
         f"new version ({stats.paragraphs_added} lines added, {stats.paragraphs_deleted} removed, "
-        f"{stats.paragraphs_modified} changed)"
+        f"{stats.paragraphs_modified} changed{against})"
     )
 
 
@@ -159,6 +166,9 @@ def _version_json(kind: str, version: Version) -> dict[str, Any]:
         "last_seen_at": iso(version.last_seen_at),
         "stated_update_date": iso(version.stated_update_date),
         "stated_effective_date": iso(version.stated_effective_date),
+        "technical": version.technical,
+        "fingerprint": version.fingerprint,
+        "snapshot_id": version.snapshot_id,
     }
 
 
@@ -171,10 +181,11 @@ def _print_history(platform: Platform, history: list[tuple[Document, list[Versio
         for version in versions:
             updated = version.stated_update_date or "-"
             effective = version.stated_effective_date or "-"
+            technical = "  rules updated" if version.technical else ""
             print(
                 f"    #{version.id}  updated {updated}  effective {effective}  "
                 f"first seen {version.first_seen_at:{_MINUTE}}  last seen {version.last_seen_at:{_MINUTE}}  "
-                f"{version.chars} chars",
+                f"{version.chars} chars{technical}",
                 file=out,
             )
 
@@ -291,6 +302,47 @@ def cmd_report(engine: Engine, settings: Settings, args: argparse.Namespace) -> 
     return EXIT_OK
 
 
+def cmd_reextract(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    """Re-read the stored snapshots with today's rules; record the version in force again where it differs."""
+    with Session(engine) as session:
+        targets = active_targets(session, _resolve_all(session, args.platforms) if args.platforms else None)
+        plans = [plan_reextraction(session, target) for target in targets]
+    for plan in plans:
+        recorded_id = None
+        if not args.dry_run:
+            with session_scope(engine) as session:
+                recorded_id = record_reextraction(session, plan, utcnow)
+        print(format_plan(plan, recorded_id, args.dry_run))
+    return EXIT_OK
+
+
+def cmd_snapshot(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    """Write the raw response a version was read from, for debugging an extraction."""
+    with Session(engine) as session:
+        version = session.get(Version, args.version_id) if 0 < args.version_id < 2**31 else None
+        if version is None:
+            raise UserError(f"there is no version {args.version_id}")
+        if version.snapshot_id is None:
+            raise UserError(
+                f"version {version.id} has no snapshot: it was recorded before snapshots were kept"
+            )
+        snapshot = session.get(Snapshot, version.snapshot_id)
+        raw = raw_response(session, snapshot)
+    about = (
+        f"version {version.id}: snapshot {snapshot.id} of {raw.url} "
+        f"({raw.content_type or 'no content type'}, charset {raw.charset or '-'}), "
+        f"fetched {raw.fetched_at:{_MINUTE}} UTC, {len(raw.body)} bytes"
+    )
+    if args.output:
+        args.output.write_bytes(raw.body)
+        print(f"wrote {args.output}: {about}")
+    else:
+        sys.stdout.buffer.write(raw.body)
+        sys.stdout.flush()
+        print(about, file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_db_upgrade(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> int:
     """Migrations are applied before every command; this one just says where the schema stands."""
     with engine.connect() as connection:
@@ -349,6 +401,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--json", action="store_true", help="the report as JSON")
     report.set_defaults(handler=cmd_report)
+    reextract = commands.add_parser(
+        "reextract", help="re-read the stored snapshots with today's rules (record technical versions)"
+    )
+    reextract.add_argument(
+        "platforms", nargs="*", metavar="PLATFORM", help="slug, name or alias (default: all)"
+    )
+    reextract.add_argument(
+        "--dry-run", action="store_true", help="show how the history would read; change nothing"
+    )
+    reextract.set_defaults(handler=cmd_reextract)
+    snapshot = commands.add_parser("snapshot", help="write the raw page a version was read from")
+    snapshot.add_argument("version_id", type=int, metavar="VERSION_ID", help="as `history` lists them")
+    snapshot.add_argument(
+        "-o", dest="output", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
+    )
+    snapshot.set_defaults(handler=cmd_snapshot)
     run = commands.add_parser("run", help="serve the web pages and check every CHECK_INTERVAL until stopped")
     run.set_defaults(handler=cmd_run)
     database = commands.add_parser("db", help="the database: apply migrations, back up")

@@ -98,8 +98,10 @@ async def open_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
 
 
 def make_checker(settings: Settings, engine: Engine, fetcher: Fetcher) -> Checker:
-    """The one place a Checker is built: over ``fetcher`` (and its per-host limits), with CONFIRM_DELAY."""
-    return Checker(engine, fetcher, settings.CONFIRM_DELAY.total_seconds())
+    """The one place a Checker is built: over ``fetcher`` (its per-host limits), with the settings."""
+    return Checker(
+        engine, fetcher, settings.CONFIRM_DELAY.total_seconds(), retention=settings.SNAPSHOT_RETENTION
+    )
 
 
 @asynccontextmanager

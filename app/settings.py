@@ -84,6 +84,18 @@ def _bearer_token(value: object) -> object:
 BearerToken = Annotated[SecretStr | None, BeforeValidator(_bearer_token)]
 
 
+def _retention(value: object) -> object:
+    """``all``, ``versions``, or a number of days (``30``)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+SnapshotRetention = Annotated[
+    Literal["all", "versions"] | Annotated[int, Field(ge=1)], BeforeValidator(_retention)
+]
+
+
 class Settings(BaseSettings):
     """Configuration of PolicyWatch; every field is an environment variable of the same name."""
 
@@ -95,6 +107,7 @@ class Settings(BaseSettings):
     ALLOW_PRIVATE_NETWORKS: bool = False
     CONFIRM_DELAY: Annotated[Duration, _within("0s", "1d")] = timedelta(minutes=1)
     FETCH_TIMEOUT: Annotated[Duration, _within("1s", "10m")] = timedelta(seconds=30)
+    SNAPSHOT_RETENTION: SnapshotRetention = "all"  # or "versions", or days for snapshots no version uses
     BROWSER_PATH: Path = Path("/usr/bin/chromium")
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=1, le=65535)

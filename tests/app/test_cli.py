@@ -24,6 +24,9 @@ VERSION_FIELDS = {
     "last_seen_at",
     "stated_update_date",
     "stated_effective_date",
+    "technical",
+    "fingerprint",
+    "snapshot_id",
 }
 
 
