@@ -65,7 +65,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     blocks = [say(language, "bot.history_title", name=platform_name(platform, language))]
     with session_scope(services(context).engine) as session:
         for document in documents_of(session, row_id(platform)):
-            versions = list(reversed(versions_of(session, row_id(document))))
+            versions = list(reversed(versions_of(session, row_id(document), technical=False)))
             blocks.append(f"<b>{escape(kind_name(document.kind))}</b>")
             blocks += [_version_line(v, language) for v in versions] or [say(language, "bot.no_versions")]
     more = link(services(context).links.platform(platform.slug), say(language, "bot.more_link"))
