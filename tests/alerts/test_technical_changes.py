@@ -22,6 +22,8 @@ from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_COMPANY, OLD_PAGE, SEED_OLD, 
 from tests.scraping.test_check_faults import Tracker
 from tests.servers import Page
 
+pytestmark = pytest.mark.both_databases
+
 POLICY = {"select": ["article.policy"]}
 WIDER = {"select": ["body"]}  # the example: the whole page, site furniture included
 FOOTER = "© 2025 浙江极氪智能科技有限公司 版权所有"

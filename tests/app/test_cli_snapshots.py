@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from sqlmodel import Session, func, select
 
 from storage.db import make_engine
@@ -9,6 +10,8 @@ from storage.models import Check, Snapshot, Version
 from tests.conftest import zeekr
 from tests.pages import NEW_PAGE, OLD_PAGE
 from tests.servers import Page
+
+pytestmark = pytest.mark.both_databases
 
 WIDER = ["body"]  # the page's header, nav and footer too
 

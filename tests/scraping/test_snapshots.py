@@ -12,6 +12,8 @@ from tests.pages import NEW_PAGE, OLD_PAGE, SEED_OLD, policy_page, seed_text
 from tests.scraping.test_check_faults import Tracker
 from tests.servers import Page
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 async def tracked(engine, page_server):
