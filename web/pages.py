@@ -53,10 +53,15 @@ def home(request: Request) -> Response:
 
 
 def platform(request: Request) -> Response:
+    technical = request.query_params.get("technical") == "1"  # show "rules updated" re-readings too
     with _session(request) as session:
         found = platform_by_slug(session, request.path_params["slug"])
-        documents = [(history, newest_first(history.changes)) for history in histories(session, found)]
-    return render(request, "platform.html", {"platform": found, "documents": documents})
+        documents = [
+            (history, newest_first(history.changes))
+            for history in histories(session, found, technical=technical)
+        ]
+    context = {"platform": found, "documents": documents, "technical": technical}
+    return render(request, "platform.html", context)
 
 
 def _version_id(value: str) -> int:

@@ -33,9 +33,10 @@ def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platfo
     return [(platform, histories(session, platform)) for platform in platforms]
 
 
-def histories(session: Session, platform: Platform) -> list[DocumentHistory]:
+def histories(session: Session, platform: Platform, *, technical: bool = False) -> list[DocumentHistory]:
+    """Each document's timeline; technical re-readings ("rules updated") only when asked for."""
     return [
-        DocumentHistory(document, timeline(session, row_id(document), texts=False))
+        DocumentHistory(document, timeline(session, row_id(document), texts=False, technical=technical))
         for document in documents_of(session, row_id(platform))
     ]
 
