@@ -6,8 +6,8 @@ import pytest
 from storage.db import session_scope
 from storage.versions import FetchFacts, record_technical, record_text
 from tests.pages import SEED_OLD, seed_text
-from tests.seed import NEW_AT, OLD_AT, add_document
-from tests.web.conftest import document_of_slug, running
+from tests.seed import NEW_AT, OLD_AT, add_document, document_of_slug
+from tests.web.conftest import running
 from web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.both_databases
