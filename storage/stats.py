@@ -88,7 +88,7 @@ def overview(session: Session) -> Overview:
     return Overview(
         platforms=count_rows(session, Platform, col(Platform.retired_at).is_(None)),
         documents=count_rows(session, Document, col(Document.retired_at).is_(None)),
-        versions=count_rows(session, Version),
+        versions=count_rows(session, Version, ~col(Version.technical)),  # technical ones are no new policy
         active_subscribers=count_rows(session, Subscriber, col(Subscriber.is_active)),
         subscriptions=count_rows(session, Subscription),
         last_check_at=last_check_at(session),
