@@ -322,11 +322,11 @@ def cmd_snapshot(engine: Engine, _settings: Settings, args: argparse.Namespace) 
         version = session.get(Version, args.version_id) if 0 < args.version_id < 2**31 else None
         if version is None:
             raise UserError(f"there is no version {args.version_id}")
-        if version.snapshot_id is None:
+        snapshot = session.get(Snapshot, version.snapshot_id) if version.snapshot_id is not None else None
+        if snapshot is None:
             raise UserError(
                 f"version {version.id} has no snapshot: it was recorded before snapshots were kept"
             )
-        snapshot = session.get(Snapshot, version.snapshot_id)
         raw = raw_response(session, snapshot)
     about = (
         f"version {version.id}: snapshot {snapshot.id} of {raw.url} "

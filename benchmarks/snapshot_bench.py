@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 import zstandard
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -116,8 +116,10 @@ async def replay(engine, site: Site, pages: list[str], checker_class: type[Check
 def fresh_database(folder: str, name: str, url: str):
     engine = make_engine(f"sqlite:///{folder}/{name}.db")
     upgrade_database(engine)
-    catalog = {"platforms": [{"slug": "zeekr", "name": {"zh": "极氪", "en": "ZEEKR"}}]}
-    catalog["platforms"][0]["documents"] = [{"kind": "privacy_policy", "url": url}]
+    document = {"kind": "privacy_policy", "url": url}
+    catalog = {
+        "platforms": [{"slug": "zeekr", "name": {"zh": "极氪", "en": "ZEEKR"}, "documents": [document]}]
+    }
     with session_scope(engine) as session:
         sync_catalog(session, parse_catalog(yaml.safe_dump(catalog), Path("bench.yaml")), utcnow())
     return engine
@@ -125,7 +127,7 @@ def fresh_database(folder: str, name: str, url: str):
 
 def stored_bytes(engine) -> tuple[int, int]:
     with Session(engine) as session:
-        return session.exec(select(func.sum(func.length(Snapshot.body)), func.count(Snapshot.id))).one()
+        return session.exec(select(func.sum(func.length(Snapshot.body)), func.count(col(Snapshot.id)))).one()
 
 
 def main() -> None:

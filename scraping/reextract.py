@@ -12,6 +12,7 @@ from analysis.diff import build_diff
 from scraping.check import Target
 from scraping.errors import ExtractError
 from scraping.rules import Rules, reread, reread_version
+from storage.db import row_id
 from storage.models import Check, Document, Snapshot, Version
 from storage.snapshots import raw_response
 from storage.versions import (
@@ -87,7 +88,7 @@ def _read_version(session: Session, version: Version, rules: Rules) -> Reading:
         except ExtractError:
             unreadable += 1
     return Reading(
-        version.id,
+        row_id(version),
         version.first_seen_at,
         version.technical,
         version.sha256,
@@ -142,6 +143,8 @@ def record_reextraction(session: Session, plan: Plan, clock: Callable[[], dateti
     if not plan.would_record or plan.reread_text is None or plan.current_text is None:
         return None
     document = session.get(Document, plan.target.document_id)
+    if document is None:
+        return None
     snapshot = session.get(Snapshot, plan.reread_snapshot_id)
     recorded = record_technical(
         session,
@@ -153,4 +156,4 @@ def record_reextraction(session: Session, plan: Plan, clock: Callable[[], dateti
         size=ChangeSize.of(build_diff(plan.current_text, plan.reread_text).stats),
         provenance=Provenance(plan.reread_snapshot_id, Rules.of(plan.target.options).fingerprint),
     )
-    return recorded.version.id
+    return recorded.check.version_id

@@ -1,6 +1,7 @@
 """Raw responses kept once per document, zstd-compressed, most of them as a delta against a base snapshot."""
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -124,22 +125,20 @@ def reference_snapshot(session: Session, version: Version) -> Snapshot | None:
     return latest
 
 
+def _ids(rows: Iterable[int | None]) -> set[int]:
+    return {row for row in rows if row is not None}
+
+
 def _kept_ids(session: Session, document_id: int, retention: Retention, now: datetime) -> set[int]:
     """The snapshots the retention keeps: those versions use, recent ones, and the bases of both."""
-    kept = set(
-        session.exec(
-            select(Version.snapshot_id).where(
-                Version.document_id == document_id, col(Version.snapshot_id).is_not(None)
-            )
-        )
-    )
+    kept = _ids(session.exec(select(col(Version.snapshot_id)).where(Version.document_id == document_id)))
     if isinstance(retention, int):
-        recent = select(Snapshot.id).where(
-            Snapshot.document_id == document_id, Snapshot.last_fetched_at >= now - timedelta(days=retention)
+        since = now - timedelta(days=retention)
+        recent = select(col(Snapshot.id)).where(
+            Snapshot.document_id == document_id, Snapshot.last_fetched_at >= since
         )
-        kept |= set(session.exec(recent))
-    bases = select(Snapshot.base_id).where(col(Snapshot.id).in_(kept), col(Snapshot.base_id).is_not(None))
-    return kept | set(session.exec(bases))
+        kept |= _ids(session.exec(recent))
+    return kept | _ids(session.exec(select(col(Snapshot.base_id)).where(col(Snapshot.id).in_(kept))))
 
 
 def prune_snapshots(session: Session, document_id: int, retention: Retention, now: datetime) -> int:

@@ -9,7 +9,7 @@ the first check after the upgrade can tell a change of our rules from a change o
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0009"
