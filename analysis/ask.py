@@ -31,7 +31,7 @@ MAX_QUESTION_CHARS = 300
 TOP_PARAGRAPHS = 3  # quoted without a model
 MODEL_PARAGRAPHS = 6  # given to the model
 MAX_ANSWER_CHARS = 1200  # of the model's answer
-EXCERPT_CHARS = 220  # of one quoted paragraph, around its most relevant sentence
+EXCERPT_CHARS = 160  # of one quoted paragraph, around its most relevant sentence
 # A paragraph must score at least this share of the weight of a term found in one paragraph only (BM25's
 # IDF, which grows with the number of paragraphs) for the policy to address the question at all: about one
 # distinctive term matched. Measured on benchmarks/ask_bench.py's questions and its unanswerable ones.
@@ -51,7 +51,7 @@ TERM_GROUPS: list[tuple[str, ...]] = [
     ("生物识别", "生物特征", "biometric"),
     ("声纹", "voiceprint", "voice print"),
     ("位置", "定位", "地理位置", "经纬度", "location", "gps", "geolocation", "where i am"),
-    ("通讯录", "联系人", "contacts", "address book", "phone book"),
+    ("通讯录", "contacts", "address book", "phone book"),  # not 联系人: a contact person
     ("第三方", "合作方", "合作伙伴", "third party", "third parties", "third-party", "partner"),
     ("共享", "提供给", "对外提供", "share", "disclose", "give"),
     ("出售", "售卖", "卖", "sell", "sold"),
@@ -153,6 +153,11 @@ _SENTENCE_END = re.compile(r"(?<=[。!?;!?;])|(?<=[.?!;])\s+")
 _CITATION = re.compile(r"\[\s*L?(\d{1,6})\s*\]")
 _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.。?!~]+$")
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary (a second or two, once per process) before the first question."""
+    jieba.initialize()
 
 
 def normalize_question(question: str) -> str:

@@ -19,6 +19,7 @@ from alerts.links import Links
 from alerts.pipeline import AlertPipeline
 from alerts.reports import Prices, ReportService
 from alerts.sender import Sender, SenderPolicy
+from analysis.ask import warm_up
 from app.settings import Settings
 from bot.conversation import BotServices, CheckRunner
 from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
@@ -258,6 +259,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
         open_fetcher(settings) as fetcher,
         running_telegram(engine, settings, bot_services(fetcher), wiring),
     ):
+        # jieba loads its dictionary (a second or two) now, not while the first person waits for /ask
+        warming = asyncio.create_task(asyncio.to_thread(warm_up), name="ask warm-up")
         await wiring.follow_up()  # changes recorded before a crash, or by `policywatch check`
         checks = CheckScheduler(
             engine, make_checker(settings, engine, fetcher), settings.CHECK_INTERVAL, wiring.follow_up
@@ -274,3 +277,4 @@ async def serve(engine: Engine, settings: Settings) -> None:
         finally:
             scheduler.shutdown(wait=False)
             await checks.drain()
+            await warming

@@ -69,6 +69,7 @@ UNANSWERABLE: list[tuple[str, str]] = [
     ("seed", "你们会收集我的血型吗?"),
     ("seed", "Do you collect my DNA?"),
     ("seed", "会读取我的日历吗?"),
+    ("seed", "会读取我的通讯录吗?"),
     ("seed", "Do you use face recognition?"),
     ("seed", "会收集我的心率吗?"),
     ("english", "Do you collect my blood type?"),
