@@ -20,7 +20,7 @@ from storage.models import Document, Platform, Version
 from storage.timeline import timeline
 from storage.versions import documents_of
 from web.pages import render
-from web.queries import NotFound, document_by_path, platform_by_slug, version_of
+from web.queries import document_by_path, platform_by_slug, version_of
 
 
 class AskSource(Protocol):
@@ -86,8 +86,9 @@ async def ask_page(request: Request) -> Response:
     }
     status = 200
     if version is None or document is None:
-        raise NotFound(request.path_params["slug"])
-    if not question:
+        context["error"] = "ask.no_version"
+        status = 404
+    elif not question:
         context["error"] = "ask.empty"
         status = 400
     elif len(question) > MAX_QUESTION_CHARS:

@@ -8,7 +8,9 @@ from openai import AsyncOpenAI
 
 from alerts.ask import AskService, RateLimit
 from alerts.reports import ReportService
+from storage.db import session_scope
 from tests.chat_server import Answer, ChatServer
+from tests.seed import add_document
 from tests.web.conftest import running
 from web.app import WebConfig, create_app
 
@@ -54,6 +56,14 @@ def test_not_addressed_empty_long_and_hostile_questions(site):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile.text
     assert get(site, "/p/nosuch/ask", q="x").status_code == 404
     assert get(site, "/p/NIO/ask", q="x").status_code == 404
+
+
+def test_a_platform_without_a_version_says_so(seeded):
+    with session_scope(seeded) as session:
+        add_document(session, "nio", "蔚来", "NIO", [])
+    with running(create_app(seeded, WebConfig(public_url="https://policywatch.example"))) as site:
+        response = get(site, "/p/nio/ask", EN, q="does it sell my data?")
+        assert response.status_code == 404 and "No version of NIO" in response.text
 
 
 def test_the_version_page_has_an_anchor_on_every_line(site):
