@@ -358,10 +358,12 @@ def search_answer(index: "PolicyIndex", question: str, language: str) -> Answer:
 
 
 def quoted(hits: list[Hit], threshold: float, question: str, language: str) -> Answer:
-    """The top paragraphs of ``hits`` quoted as search results, or "not addressed" below ``threshold``."""
+    """The top paragraphs of ``hits`` that reach ``threshold`` (at most three) quoted as search results,
+    or "not addressed" when none does."""
     if not addresses(hits, threshold):
         return Answer("not_addressed", language)
-    quotes = [Quote(hit.paragraph.line, excerpt(hit.paragraph.text, question)) for hit in hits]
+    relevant = [hit for hit in hits if hit.topic >= threshold]  # not those matching only "read", "use"…
+    quotes = [Quote(hit.paragraph.line, excerpt(hit.paragraph.text, question)) for hit in relevant]
     return Answer("search", language, quotes[:TOP_PARAGRAPHS])
 
 

@@ -120,6 +120,8 @@ def test_compare_explains_what_is_wrong(site, query, message):
         "/p/zeekr/privacy_policy/v/0.txt",
         "/p/zeekr/privacy_policy/diff/1..3",
         "/p/zeekr/privacy_policy/v/4.txt",
+        "/p/zeekr/privacy_policy/v/4",
+        "/p/zeekr/privacy_policy/v/99999999999999999999999",
         "/p/nosuch/feed.atom",
         "/no/such/page",
         "/p/zeekr/",  # no redirect built from the Host header

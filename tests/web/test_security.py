@@ -17,6 +17,8 @@ PAGES = [
     "/p/zeekr/privacy_policy/compare",
     "/p/zeekr/privacy_policy/diff/1..2",
     "/p/zeekr/privacy_policy/v/1.txt",
+    "/p/zeekr/privacy_policy/v/1",
+    "/p/zeekr/ask?q=%E6%8C%87%E7%BA%B9",
     "/feeds/all.atom",
     "/p/zeekr/feed.atom",
     "/healthz",
