@@ -15,7 +15,7 @@ from analysis.diff import Diff, Row, RowKind
 from analysis.disguise import strip_disguises_in
 from analysis.entities import company_spans
 from analysis.language import document_language
-from analysis.sections import headings_above
+from analysis.sections import section_chains
 from i18n import say
 from kinds import Severity
 
@@ -136,15 +136,15 @@ class ChangeFacts:
 
 def change_facts(diff: Diff, old: str, new: str) -> list[ChangeFacts]:
     """Each changed row with its section (from the version it lives in) and its changed phrases."""
-    old_lines, new_lines = old.split("\n"), new.split("\n")
+    old_sections, new_sections = section_chains(old.split("\n")), section_chains(new.split("\n"))
     facts = []
     for row in diff.changes:
         if not (row.old_text.strip() or row.new_text.strip()):
             continue
         if row.new_no is not None:
-            section = " › ".join(headings_above(new_lines, row.new_no - 1))
+            section = " › ".join(new_sections[row.new_no - 1])
         else:
-            section = " › ".join(headings_above(old_lines, (row.old_no or 1) - 1))
+            section = " › ".join(old_sections[(row.old_no or 1) - 1])
         removed = "".join(span.text for span in row.old if span.changed) or row.old_text
         inserted = "".join(span.text for span in row.new if span.changed) or row.new_text
         if row.kind is RowKind.MODIFIED:

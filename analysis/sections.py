@@ -28,15 +28,19 @@ def heading_level(line: str) -> int | None:
     return None if _SENTENCE_END.search(line) else PLAIN_LEVEL
 
 
-def headings_above(lines: list[str], index: int) -> list[str]:
-    """The headings line ``index`` (0-based) falls under, outermost first."""
-    found: list[str] = []
-    current = PLAIN_LEVEL + 1
-    for line in reversed(lines[:index]):
+def section_chains(lines: list[str]) -> list[tuple[str, ...]]:
+    """For every line, the headings it falls under, outermost first: one pass, whatever the length.
+
+    A heading closes every open heading of its level or deeper; the chain of line ``i`` is what is open
+    when it starts (a heading line itself falls under the headings before it).
+    """
+    chains: list[tuple[str, ...]] = []
+    open_headings: list[tuple[int, str]] = []  # (level, heading), levels strictly increasing
+    for line in lines:
+        chains.append(tuple(heading for _, heading in open_headings))
         level = heading_level(line)
-        if level is not None and level < current:
-            found.append(line.strip())
-            current = level
-            if level == 0:
-                break
-    return found[::-1]
+        if level is not None:
+            while open_headings and open_headings[-1][0] >= level:
+                open_headings.pop()
+            open_headings.append((level, line.strip()))
+    return chains
