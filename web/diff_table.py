@@ -7,6 +7,9 @@ from markupsafe import Markup, escape
 from analysis.diff import Diff, Row, RowKind, Span
 
 COLUMNS = '<colgroup><col class="nav"><col class="no"><col><col class="no"><col></colgroup>'
+# Rows a page shows at most: past this (a 1 MB text of one-character lines is half a million rows, over
+# 100 MB of HTML) the table ends with a note linking both versions' full texts.
+MAX_TABLE_ROWS = 5_000
 
 
 def _spans(spans: tuple[Span, ...], tag: str) -> str:
@@ -80,8 +83,14 @@ def render_diff_table(
     """
     writer = _RowWriter(diff, translate, old_id, new_id)
     parts = [f'<table class="diff">{COLUMNS}<thead>{header}</thead>']
+    shown = 0
     for segment in diff.segments():
-        rows = "".join(writer.row(row) for row in segment.rows)
+        room = MAX_TABLE_ROWS - shown
+        if room <= 0:
+            break
+        segment_rows = segment.rows[:room]
+        shown += len(segment_rows)
+        rows = "".join(writer.row(row) for row in segment_rows)
         if segment.collapsed:
             summary = escape(translate("web.unchanged_lines", count=len(segment.rows)))
             parts.append(
@@ -90,5 +99,21 @@ def render_diff_table(
             )
         else:
             parts.append(f"<tbody>{rows}</tbody>")
+    hidden = len(diff.rows) - shown
+    if hidden > 0:
+        parts.append(_rows_not_shown(translate, hidden, old_id, new_id))
     parts.append("</table>")
     return Markup("".join(parts))
+
+
+def _rows_not_shown(
+    translate: Callable[..., str], hidden: int, old_id: int | None, new_id: int | None
+) -> str:
+    """The table's last row when it stops early: how many lines are left out, and the full texts."""
+    note = escape(translate("web.rows_not_shown", count=hidden))
+    links = "".join(
+        f' <a href="../v/{version_id}.txt">{escape(translate(label))}</a>'
+        for version_id, label in ((old_id, "web.previous_version"), (new_id, "web.current_version"))
+        if version_id
+    )
+    return f'<tbody class="truncated"><tr><td colspan="5">{note}{links}</td></tr></tbody>'
