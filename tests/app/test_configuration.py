@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.settings import SettingsError, load_settings
 from tests.service_process import CONSOLE_SCRIPT, free_port
 
 
@@ -69,3 +70,19 @@ def test_durations_in_seconds_and_up_to_a_month_are_fine(tmp_path):
     settings = {"CHECK_INTERVAL": "30d", "CONFIRM_DELAY": "0s", "FETCH_TIMEOUT": "1s", "LLM_TIMEOUT": "90s"}
     done = policywatch(tmp_path, "platforms", DATABASE_URL=f"sqlite:///{tmp_path}/policywatch.db", **settings)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("value", "kept"), [("all", "all"), ("Versions", "versions"), ("30", 30)])
+def test_snapshot_retention_is_all_versions_or_a_number_of_days(tmp_path, monkeypatch, value, kept):
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("SNAPSHOT_RETENTION", value)
+    retention = load_settings().SNAPSHOT_RETENTION
+    assert retention == kept
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "forever"])
+def test_another_snapshot_retention_is_refused_naming_it(tmp_path, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SNAPSHOT_RETENTION", value)
+    with pytest.raises(SettingsError, match="SNAPSHOT_RETENTION"):
+        load_settings()

@@ -32,8 +32,10 @@ def test_rules_updates_are_hidden_unless_asked_for(reread):
     with running(create_app(reread, WebConfig())) as url:
         plain = httpx.get(f"{url}/p/zeekr?lang=en").text
         shown = httpx.get(f"{url}/p/zeekr?technical=1&lang=en").text
+        feed = httpx.get(f"{url}/p/zeekr/feed.atom").text
     assert "rules updated (the policy did not change)" not in plain and "show rules updates" in plain
     assert "/p/zeekr/privacy_policy/diff/2..3" in plain  # the change is diffed against the re-reading
     assert plain.count("/p/zeekr/privacy_policy/v/") == 2
     assert "rules updated (the policy did not change)" in shown and "hide rules updates" in shown
     assert shown.count("/p/zeekr/privacy_policy/v/") == 3
+    assert feed.count("<entry>") == 1 and "/diff/2..3" in feed  # the feed has the policy's change alone
