@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from weakref import WeakValueDictionary
 
 import openai
 from cachetools import LRUCache, TTLCache
@@ -38,6 +39,8 @@ from storage.db import row_id
 from storage.models import Version
 
 log = logging.getLogger(__name__)
+
+AnswerKey = tuple[int, str, str, str]  # version id, model, normalised question, the asker's language
 
 QUESTIONS_PER_HOUR = 10
 WINDOW_SECONDS = 3600.0
@@ -83,8 +86,10 @@ class AskService:
         self.reports = reports
         self.limit = limit or RateLimit()
         self._indexes: LRUCache[int, PolicyIndex] = LRUCache(INDEXES_KEPT)
-        self._answers: LRUCache[tuple[int, str, str, str], Answer] = LRUCache(ANSWERS_KEPT)
+        self._answers: LRUCache[AnswerKey, Answer] = LRUCache(ANSWERS_KEPT)
         self._lock = threading.Lock()
+        # a lock per question being answered; it goes with the last coroutine holding or awaiting it
+        self._locks: WeakValueDictionary[AnswerKey, asyncio.Lock] = WeakValueDictionary()
 
     def may_use_model(self, asker: str) -> bool:
         """Count one web question of ``asker``; past the hourly limit it gets search results, no model."""
@@ -110,10 +115,22 @@ class AskService:
         language = question_language(question)
         model = self.model if use_model else AUTOMATIC
         key = (row_id(version), model, normalize_question(question), language)
-        with self._lock:
-            cached = self._answers.get(key)
-        if cached is not None:
-            return cached
+        async with self._asking(key):  # the same question asked at once: one model call, one answer
+            with self._lock:
+                cached = self._answers.get(key)
+            if cached is not None:
+                return cached
+            return await self._answer(key, version, question, language, use_model)
+
+    def _asking(self, key: AnswerKey) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def _answer(
+        self, key: AnswerKey, version: Version, question: str, language: str, use_model: bool
+    ) -> Answer:
         index = await asyncio.to_thread(self.index, version)
         hits = await asyncio.to_thread(index.search, question, MODEL_PARAGRAPHS)
         answer = quoted(hits, index.threshold, question, language)

@@ -1,6 +1,7 @@
 """/ask end to end: people ask the real bot through the fake Bot API server; with a key, the model is
 the local chat-completions server. The seed policy (极氪, Chinese) answers; line 118 is the fingerprint."""
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -17,9 +18,11 @@ from bot.conversation import BotServices
 from bot.telegram_app import build_application, start_bot, stop_bot
 from storage.llm_usage import calls_on
 from storage.models import utcnow
+from storage.versions import versions_of
 from tests.chat_server import Answer, ChatServer
 from tests.conftest import report_handled_updates
 from tests.people import ADMIN_ID, person
+from tests.seed import document_of_slug
 from tests.telegram_server import TOKEN, utf16_length
 
 VERSION_URL = "https://pw.example/p/zeekr/privacy_policy/v/2"
@@ -183,3 +186,13 @@ async def test_the_rate_limit_slides_with_time(platforms):
     assert limit.take("a") == 0
     service = AskService(ReportService(platforms, None, "unused"), limit)
     assert service.may_use_model("c") and service.may_use_model("c") and not service.may_use_model("c")
+
+
+async def test_the_same_question_asked_at_once_is_one_model_call(platforms):
+    with ChatServer([Answer(model_reply("不会读取指纹特性信息 [L118]", [118]), delay=0.3)]) as chat:
+        client = AsyncOpenAI(api_key="test-key", base_url=chat.base_url, max_retries=0)
+        service = AskService(ReportService(platforms, client, "test-model", timeout=5))
+        with Session(platforms) as session:
+            version = versions_of(session, document_of_slug(session, "zeekr").id)[-1]
+        answers = await asyncio.gather(*(service.answer(version, "会读取我的指纹吗?") for _ in range(5)))
+        assert {answer.kind for answer in answers} == {"model"} and len(chat.requests) == 1
