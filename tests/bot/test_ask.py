@@ -192,7 +192,30 @@ async def test_the_same_question_asked_at_once_is_one_model_call(platforms):
     with ChatServer([Answer(model_reply("不会读取指纹特性信息 [L118]", [118]), delay=0.3)]) as chat:
         client = AsyncOpenAI(api_key="test-key", base_url=chat.base_url, max_retries=0)
         service = AskService(ReportService(platforms, client, "test-model", timeout=5))
-        with Session(platforms) as session:
-            version = versions_of(session, document_of_slug(session, "zeekr").id)[-1]
+        version = seed_version(platforms)
         answers = await asyncio.gather(*(service.answer(version, "会读取我的指纹吗?") for _ in range(5)))
         assert {answer.kind for answer in answers} == {"model"} and len(chat.requests) == 1
+
+
+def seed_version(engine):
+    with Session(engine) as session:
+        return versions_of(session, document_of_slug(session, "zeekr").id)[-1]
+
+
+async def test_past_the_daily_budget_answers_are_search_results_without_a_call(platforms):
+    with ChatServer([Answer(model_reply("unused [L118]", [118]))]) as chat:
+        client = AsyncOpenAI(api_key="test-key", base_url=chat.base_url, max_retries=0)
+        service = AskService(ReportService(platforms, client, "test-model", timeout=5, daily_calls=0))
+        answer = await service.answer(seed_version(platforms), "会读取我的指纹吗?")
+        assert answer.kind == "search" and answer.quotes[0].line == 118 and chat.requests == []
+
+
+async def test_a_failing_endpoint_gives_search_results_and_is_asked_again_next_time(platforms):
+    with ChatServer([Answer(status=500), Answer(model_reply("Only the result [L118].", [118]))]) as chat:
+        client = AsyncOpenAI(api_key="test-key", base_url=chat.base_url, max_retries=0)
+        service = AskService(ReportService(platforms, client, "test-model", timeout=5))
+        first = await service.answer(seed_version(platforms), "does it read my fingerprint?")
+        assert first.kind == "search" and len(chat.requests) == 1
+        second = await service.answer(seed_version(platforms), "Does it read my fingerprint")
+        assert second.kind == "model" and second.text == "Only the result [L118]." and len(chat.requests) == 2
+        assert "English" in chat.requests[1]["messages"][0]["content"]
