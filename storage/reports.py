@@ -1,6 +1,6 @@
 """Stored change reports: one per (from version, to version, model, prompt version, language)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -29,6 +29,16 @@ def find_report(session: Session, key: ReportKey) -> Report | None:
     ).first()
 
 
+def _preference(languages: Sequence[str]) -> Callable[[Report], tuple[bool, int, float]]:
+    """How ``best_report`` ranks the reports of one pair: a model's before an automatic one, then in the
+    order of ``languages``, the newest first."""
+    return lambda report: (
+        report.is_automatic,
+        languages.index(report.language),
+        -report.created_at.timestamp(),
+    )
+
+
 def best_report(
     session: Session, from_version_id: int, to_version_id: int, languages: Sequence[str]
 ) -> Report | None:
@@ -41,15 +51,28 @@ def best_report(
             col(Report.language).in_(languages),
         )
     ).all()
-    return min(
-        reports,
-        key=lambda report: (
-            report.is_automatic,
-            languages.index(report.language),
-            -report.created_at.timestamp(),
-        ),
-        default=None,
-    )
+    return min(reports, key=_preference(languages), default=None)
+
+
+Pair = tuple[int, int]  # (from version id, to version id)
+
+
+def best_reports(session: Session, pairs: Iterable[Pair], languages: Sequence[str]) -> dict[Pair, Report]:
+    """``best_report`` of many pairs in one query; pairs without a stored report are left out."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    found: dict[Pair, list[Report]] = {}
+    for report in session.exec(
+        select(Report).where(
+            col(Report.to_version_id).in_(sorted({new for _, new in wanted})),
+            col(Report.language).in_(languages),
+        )
+    ):
+        pair = (report.from_version_id, report.to_version_id)
+        if pair in wanted:
+            found.setdefault(pair, []).append(report)
+    return {pair: min(reports, key=_preference(languages)) for pair, reports in found.items()}
 
 
 def save_report(session: Session, key: ReportKey, **fields: object) -> Report:

@@ -3,13 +3,13 @@
 from sqlmodel import Session
 
 from storage.db import session_scope
-from storage.reports import ReportKey, best_report, save_report
+from storage.reports import ReportKey, best_report, best_reports, save_report
 from tests.seed import NEW_AT, OLD_AT, add_document
 
 
-def _store(engine, model: str, language: str, headline: str) -> None:
+def _store(engine, model: str, language: str, headline: str, pair: tuple[int, int] = (1, 2)) -> None:
     with session_scope(engine) as session:
-        key = ReportKey(1, 2, model, "v1", language)
+        key = ReportKey(*pair, model, "v1", language)
         save_report(session, key, body={"headline": headline}, is_automatic=model == "automatic")
 
 
@@ -33,3 +33,19 @@ def test_a_models_report_first_then_the_languages_in_order_then_the_newest(engin
     _store(engine, "gpt-4o-mini", "zh", "newer model zh")
     assert _best(engine, ("zh",)) == "newer model zh"
     assert _best(engine, ("fr",)) is None
+
+
+def test_many_pairs_at_once_pick_as_one_pair_does(engine):
+    with session_scope(engine) as session:
+        add_document(session, "zeekr", "极氪", "ZEEKR", [(OLD_AT, "A"), (NEW_AT, "B"), (NEW_AT, "C")])
+    _store(engine, "automatic", "en", "automatic 1..2")
+    _store(engine, "deepseek-chat", "zh", "model 1..2")
+    _store(engine, "automatic", "zh", "automatic 2..3", pair=(2, 3))
+    _store(engine, "deepseek-chat", "en", "model 1..3", pair=(1, 3))  # a pair not asked for
+    with Session(engine) as session:
+        found = best_reports(session, [(1, 2), (2, 3), (2, 1)], ("en", "zh"))
+        assert best_reports(session, [], ("en",)) == {}
+    assert {pair: report.body["headline"] for pair, report in found.items()} == {
+        (1, 2): "model 1..2",
+        (2, 3): "automatic 2..3",
+    }
