@@ -9,6 +9,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -20,22 +21,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
-from i18n import kind_namer, translator
+from i18n import kind_namer, say, translator
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
-from web import asking, feeds, pages
+from web import asking, feeds, pages, weekly
 from web.diff_view import DIFF_CACHE_CHARS, DiffViews
 from web.i18n import pick_language
 from web.links import path_for, public_base
 from web.metrics import metrics
 from web.queries import NotFound
 from web.security import SecurityHeaders
+from web.summaries import Summaries
+from web.when import how_long_ago
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -77,13 +80,37 @@ def make_templates() -> Jinja2Templates:
 
 def _page_context(request: Request) -> dict[str, object]:
     language = pick_language(request)
+    now = utcnow()
+
+    def ago(moment: datetime) -> str:
+        """ "3 天前", "3 days ago"."""
+        unit, count = how_long_ago(moment, now)
+        return say(language, f"web.ago_{unit}", count=count)
+
     return {
         "lang": language,
         "t": translator(language),
         "kind_name": kind_namer(language),
         "other_lang": "en" if language == "zh" else "zh",
         "public_url": public_base(request),
+        "ago": ago,
     }
+
+
+FAVICON = (STATIC / "favicon.svg").read_bytes()
+ROBOTS = "User-agent: *\nAllow: /\n"
+DAY_SECONDS = 86400
+
+
+def favicon(_request: Request) -> Response:
+    """The site's icon, at /favicon.svg (what pages link to) and /favicon.ico (what browsers try alone)."""
+    return Response(
+        FAVICON, media_type="image/svg+xml", headers={"cache-control": f"public, max-age={DAY_SECONDS}"}
+    )
+
+
+def robots(_request: Request) -> Response:
+    return PlainTextResponse(ROBOTS)
 
 
 def healthz(request: Request) -> Response:
@@ -132,6 +159,11 @@ def create_app(
     questions get search results only."""
     routes = [
         Route("/", in_turn(pages.home), name="home"),
+        Route("/weekly", in_turn(weekly.weekly), name="weekly_current"),
+        Route("/weekly/{week}", in_turn(weekly.weekly), name="weekly"),
+        Route("/favicon.svg", favicon, name="favicon"),
+        Route("/favicon.ico", favicon, name="favicon_ico"),
+        Route("/robots.txt", robots, name="robots"),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics, name="metrics"),
         Route("/feeds/all.atom", in_turn(feeds.all_changes), name="feed_all"),
@@ -156,5 +188,6 @@ def create_app(
     app.state.reports = reports
     app.state.ask = ask or asking.SearchOnly()
     app.state.diff_views = DiffViews(app.state.config.diff_cache_chars)
+    app.state.summaries = Summaries()
     app.state.page_slots = asyncio.Semaphore(PAGE_SLOTS)
     return app

@@ -19,7 +19,7 @@ from storage.db import row_id
 from storage.models import Document, Platform, Version
 from storage.timeline import timeline
 from storage.versions import documents_of
-from web.pages import render
+from web.pages import render, version_story
 from web.queries import document_by_path, platform_by_slug, version_of
 
 
@@ -53,7 +53,7 @@ def version_page(request: Request) -> Response:
         version = version_of(session, document, request.path_params["version"])
     lines = list(enumerate(version.text.split("\n"), 1))
     context = {"platform": found, "document": document, "version": version, "lines": lines}
-    return render(request, "version.html", context)
+    return render(request, "version.html", {**context, **version_story(request, found, document, version)})
 
 
 def _current(session: Session, slug: str) -> tuple[Platform, Document | None, Version | None]:

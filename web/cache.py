@@ -43,6 +43,11 @@ class BoundedCache(Generic[K, V]):
                     self._making.pop(key, None)
         return value
 
+    def kept(self, key: K) -> V | None:
+        """The value kept for ``key``, or None; never makes one."""
+        with self._lock:
+            return self._values.get(key)
+
     def _keep(self, key: K, value: V) -> None:
         size = self.size_of(value)
         if size > self.max_size:

@@ -11,6 +11,11 @@ def public_base(request: Request) -> str:
     return request.app.state.config.public_url.rstrip("/")
 
 
+def path_for_route(request: Request, name: str, **params: Any) -> str:
+    """The root-relative path of route ``name``."""
+    return str(request.app.url_path_for(name, **params))
+
+
 def public_link(request: Request, name: str, query: str = "", **params: Any) -> str:
     """The absolute URL of route ``name`` on PUBLIC_URL, with ``query`` when there is one."""
     path = str(request.app.url_path_for(name, **params))

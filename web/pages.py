@@ -1,7 +1,9 @@
-"""The HTML pages: home, platform history, compare, diff, and a version's plain text.
+"""The HTML pages: home, platform history, compare, diff, a version (HTML and plain text).
 
 Plain functions, run in worker threads by ``web.app.in_turn``: reads, diffs and rendering stay off the loop.
 """
+
+from collections.abc import Mapping
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -9,21 +11,29 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from analysis.dates import DateInputError, parse_version_ref
 from analysis.report import ChangeReport
-from i18n import LANGUAGES
+from i18n import LANGUAGES, kind_name, say
+from kinds import Severity
 from storage.db import row_id
-from storage.models import Version
+from storage.models import Document, Platform, Version
+from storage.reports import Pair
+from storage.search import platforms_matching
 from storage.timeline import Change, CompareError, timeline, versions_to_compare
 from web.diff_view import DiffView
 from web.i18n import pick_language
 from web.links import public_link
+from web.previews import Preview, change_preview, glance, platform_name, version_title
 from web.queries import (
+    ChangeEntry,
+    DocumentHistory,
+    change_entries,
     document_by_path,
+    every_history,
     histories,
     newest_first,
     platform_by_slug,
-    platforms_for_home,
     version_of,
 )
+from web.summaries import Summary
 
 MAX_QUERY_CHARS = 100
 MAX_ID_DIGITS = 10  # ids are 32-bit
@@ -34,7 +44,9 @@ def _session(request: Request) -> Session:
     return Session(request.app.state.engine)
 
 
-def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
+def render(
+    request: Request, template: str, context: Mapping[str, object], status_code: int = 200
+) -> Response:
     """Render a page; ``?lang=`` switches the language and remembers it in a cookie."""
     response = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status_code
@@ -45,22 +57,117 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
     return response
 
 
+HOME_CHANGES = 20  # changes listed on the home page
+SCANNED = 300  # the latest changes a severity filter looks through
+SEVERITIES = [severity.value for severity in reversed(Severity)]  # major first
+
+
+def summarized(
+    request: Request,
+    session: Session,
+    entries: list[ChangeEntry],
+    language: str,
+    severity: str = "",
+    limit: int = 0,
+) -> tuple[list[ChangeEntry], dict[Pair, Summary]]:
+    """The first ``limit`` entries (all without one) of ``severity`` (any without one), with their summaries;
+    summaries are made a page at a time, so a filter never summarizes more than it shows, or SCANNED."""
+    summaries = request.app.state.summaries
+    if not limit:
+        return entries, summaries.of(session, [entry.pair for entry in entries], language)
+    shown: list[ChangeEntry] = []
+    found: dict[Pair, Summary] = {}
+    for start in range(0, min(len(entries), SCANNED), limit):
+        page = entries[start : start + limit]
+        found.update(summaries.of(session, [entry.pair for entry in page], language))
+        shown += [entry for entry in page if not severity or _severity_of(found, entry) == severity]
+        if len(shown) >= limit:
+            break
+    return shown[:limit], found
+
+
+def _severity_of(summaries: dict[Pair, Summary], entry: ChangeEntry) -> str | None:
+    summary = summaries.get(entry.pair)
+    return summary.severity.value if summary else None
+
+
 def home(request: Request) -> Response:
-    query = request.query_params.get("q", "").strip()[:MAX_QUERY_CHARS]
+    """The latest changes (filtered by severity and document kind), then the platforms (searched)."""
+    params = request.query_params
+    query = params.get("q", "").strip()[:MAX_QUERY_CHARS]
+    severity = params.get("severity", "")
+    severity = severity if severity in SEVERITIES else ""
+    language = pick_language(request)
     with _session(request) as session:
-        platforms = platforms_for_home(session, query or None)
-    return render(request, "home.html", {"platforms": platforms, "query": query})
+        everything = every_history(session)
+        kinds = sorted({history.document.kind for _, documents in everything for history in documents})
+        kind = params.get("kind", "")
+        kind = kind if kind in kinds else ""
+        entries = [entry for entry in change_entries(everything) if not kind or entry.document.kind == kind]
+        changes, summaries = summarized(request, session, entries, language, severity, HOME_CHANGES)
+        matching = platforms_matching(session, query or None)
+    by_id = {row_id(platform): documents for platform, documents in everything}
+    context = {
+        "changes": changes,
+        "summaries": summaries,
+        "platforms": [(platform, by_id.get(row_id(platform), [])) for platform in matching],
+        "query": query,
+        "severities": SEVERITIES,
+        "severity": severity,
+        "kinds": kinds,
+        "kind": kind,
+        "canonical": "/",
+    }
+    return render(request, "home.html", context)
+
+
+def _platform_preview(
+    found: Platform, documents: list[DocumentHistory], summaries: dict[Pair, Summary], language: str
+) -> Preview:
+    """The platform's name, and its latest change at a glance (or what the page holds, before any)."""
+    name = platform_name(found, language)
+    title = say(language, "web.platform_title", name=name)
+    latest = max(
+        (
+            (change.at, history.document.kind, change)
+            for history in documents
+            for change in history.changes
+            if change.previous is not None
+        ),
+        key=lambda item: item[0],
+        default=None,
+    )
+    if latest is None:
+        return Preview(title, say(language, "web.description_platform", name=name))
+    at, kind, change = latest
+    summary = summaries.get((row_id(change.previous), row_id(change.version))) if change.previous else None
+    description = say(
+        language,
+        "web.platform_latest",
+        kind=kind_name(language, kind),
+        date=at.strftime("%Y-%m-%d"),
+        summary=glance(summary, language) if summary else "",
+    )
+    return Preview(title, description)
 
 
 def platform(request: Request) -> Response:
     technical = request.query_params.get("technical") == "1"  # show "rules updated" re-readings too
+    language = pick_language(request)
     with _session(request) as session:
         found = platform_by_slug(session, request.path_params["slug"])
-        documents = [
-            (history, newest_first(history.changes))
-            for history in histories(session, found, technical=technical)
-        ]
-    context = {"platform": found, "documents": documents, "technical": technical}
+        found_histories = histories(session, found, technical=technical)
+        entries = [entry for entry in change_entries([(found, found_histories)]) if not entry.change.technical]
+        _, summaries = summarized(request, session, entries, language)
+    preview = _platform_preview(found, found_histories, summaries, language)
+    context = {
+        "platform": found,
+        "documents": [(history, newest_first(history.changes)) for history in found_histories],
+        "summaries": summaries,
+        "technical": technical,
+        "preview": preview,
+        "description": preview.description,
+    }
     return render(request, "platform.html", context)
 
 
@@ -105,7 +212,13 @@ def compare(request: Request) -> Response:
     if target:
         return RedirectResponse(target, status_code=303)
     versions = sorted({change.version.id: change.version for change in changes}.values(), key=row_id)
-    context = {"platform": found, "document": document, "versions": versions, "error": error}
+    context = {
+        "platform": found,
+        "document": document,
+        "versions": versions,
+        "error": error,
+        "description": say(pick_language(request), "web.compare_intro"),
+    }
     return render(request, "compare.html", context, status_code=400 if error else 200)
 
 
@@ -135,6 +248,17 @@ def _report(
     return stored or view.automatic
 
 
+def _summary(
+    request: Request, pair: Pair, language: str, automatic: ChangeReport | None = None
+) -> Summary | None:
+    """One change's summary; ``automatic``, the diff page's own automatic report, spares making it again."""
+    summaries = request.app.state.summaries
+    if automatic is not None:
+        summaries.remember(pair, language, Summary(automatic.severity, automatic.headline, True))
+    with _session(request) as session:
+        return summaries.of(session, [pair], language).get(pair)
+
+
 def diff(request: Request) -> Response:
     if request.path_params["old"] > request.path_params["new"]:
         return _ordered_pair(request)
@@ -144,6 +268,8 @@ def diff(request: Request) -> Response:
         new = version_of(session, document, request.path_params["new"])
     language = pick_language(request)
     view = request.app.state.diff_views.get(old, new, language)
+    summary = _summary(request, (row_id(old), row_id(new)), language, view.automatic)
+    preview = change_preview(found, document.kind, old, new, summary, language)
     context = {
         "report": _report(request, old, new, view, language),
         "platform": found,
@@ -151,8 +277,36 @@ def diff(request: Request) -> Response:
         "old": old,
         "new": new,
         "view": view,
+        "preview": preview,
+        "description": preview.description,
     }
     return render(request, "diff.html", context)
+
+
+def version_story(request: Request, found: Platform, document: Document, shown: Version) -> dict[str, object]:
+    """What the version page (``web.asking.version_page``) adds to the text: the change that brought the
+    version (its headline and severity, or "rules updated") and the next one, and its link preview."""
+    language = pick_language(request)
+    with _session(request) as session:
+        changes = timeline(session, row_id(document), texts=False, technical=True)
+    index = next((i for i, change in enumerate(changes) if change.version.id == shown.id), None)
+    came = changes[index] if index is not None and changes[index].previous is not None else None
+    following = changes[index + 1] if index is not None and index + 1 < len(changes) else None
+    came_summary = None
+    if came is not None and came.previous is not None and not came.technical:
+        came_summary = _summary(request, (row_id(came.previous), row_id(shown)), language)
+    description = (
+        glance(came_summary, language)
+        if came_summary
+        else say(language, "web.description_version", name=platform_name(found, language))
+    )
+    return {
+        "came": came,
+        "came_summary": came_summary,
+        "following": following,
+        "preview": Preview(version_title(found, document.kind, shown, language), description),
+        "description": description,
+    }
 
 
 def version_text(request: Request) -> Response:
@@ -160,5 +314,5 @@ def version_text(request: Request) -> Response:
         _platform, document = document_by_path(
             session, request.path_params["slug"], request.path_params["kind"]
         )
-        version = version_of(session, document, request.path_params["version"])
-    return PlainTextResponse(version.text + "\n")
+        found = version_of(session, document, request.path_params["version"])
+    return PlainTextResponse(found.text + "\n")

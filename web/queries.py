@@ -2,12 +2,12 @@
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.db import row_id
 from storage.models import Document, Platform, Version
-from storage.search import platforms_matching
 from storage.timeline import Change, timeline
 from storage.versions import documents_of
 
@@ -27,10 +27,49 @@ class DocumentHistory:
         return self.changes[-1] if len(self.changes) > 1 else None
 
 
-def platforms_for_home(session: Session, query: str | None) -> list[tuple[Platform, list[DocumentHistory]]]:
-    """Active platforms (or those matching ``query``) with their documents' histories."""
-    platforms = platforms_matching(session, query)
+PlatformHistories = list[tuple[Platform, list[DocumentHistory]]]
+
+
+def every_history(session: Session) -> PlatformHistories:
+    """Every platform, retired ones included (their changes happened), with its documents' histories."""
+    platforms = session.exec(select(Platform).order_by(col(Platform.slug)))
     return [(platform, histories(session, platform)) for platform in platforms]
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """A change (never a baseline) with the platform and document it belongs to."""
+
+    platform: Platform
+    document: Document
+    change: Change
+
+    @property
+    def previous(self) -> Version:
+        assert self.change.previous is not None  # change_entries leaves baselines out
+        return self.change.previous
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        """(old version id, new version id): the diff's and the report's key."""
+        return row_id(self.previous), row_id(self.change.version)
+
+
+def change_entries(
+    platforms: PlatformHistories, start: datetime | None = None, end: datetime | None = None
+) -> list[ChangeEntry]:
+    """The changes of these histories (``start <= at < end`` when given), newest first."""
+    entries = [
+        ChangeEntry(platform, history.document, change)
+        for platform, documents in platforms
+        for history in documents
+        for change in history.changes
+        if change.previous is not None
+        and (start is None or change.at >= start)
+        and (end is None or change.at < end)
+    ]
+    entries.sort(key=lambda entry: (entry.change.at, row_id(entry.change.version)), reverse=True)
+    return entries
 
 
 def histories(session: Session, platform: Platform, *, technical: bool = False) -> list[DocumentHistory]:
