@@ -10,6 +10,7 @@ import uvicorn
 
 from storage.db import session_scope
 from tests.seed import add_measured_pair, add_seed_pair
+from tests.web.reading import add_reading_site
 from web.app import WebConfig, create_app
 from web.serve import server_config
 
@@ -55,4 +56,15 @@ def serving(config: uvicorn.Config) -> Iterator[str]:
 def site(seeded):
     """The base URL of the running app."""
     with running(create_app(seeded, WebConfig(public_url="https://policywatch.example"))) as url:
+        yield url
+
+
+READING_PUBLIC_URL = "https://policywatch.example"
+
+
+@pytest.fixture
+def reading(seeded):
+    """The running app over ``seeded`` and 小红书's reported changes (tests/web/reading.py)."""
+    add_reading_site(seeded)
+    with running(create_app(seeded, WebConfig(public_url=READING_PUBLIC_URL))) as url:
         yield url

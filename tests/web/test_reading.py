@@ -8,23 +8,14 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from tests.web.conftest import running
-from tests.web.reading import NEWEST, W48, ZEEKR, add_reading_site
-from web.app import WebConfig, create_app
+from tests.web.conftest import READING_PUBLIC_URL as PUBLIC
+from tests.web.reading import NEWEST, W48, ZEEKR
 from web.weeks import Week, WeekError
 
-PUBLIC = "https://policywatch.example"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 DIFF = "/p/zeekr/privacy_policy/diff/1..2"
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def reading(seeded):
-    add_reading_site(seeded)
-    with running(create_app(seeded, WebConfig(public_url=PUBLIC))) as url:
-        yield url
 
 
 def page(site: str, path: str, headers: dict[str, str] = ZH) -> lxml_html.HtmlElement:
