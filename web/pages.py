@@ -132,7 +132,7 @@ def _platform_preview(
             (change.at, history.document.kind, change)
             for history in documents
             for change in history.changes
-            if change.previous is not None
+            if change.previous is not None and not change.technical
         ),
         key=lambda item: item[0],
         default=None,
@@ -157,7 +157,8 @@ def platform(request: Request) -> Response:
     with _session(request) as session:
         found = platform_by_slug(session, request.path_params["slug"])
         found_histories = histories(session, found, technical=technical)
-        entries = [entry for entry in change_entries([(found, found_histories)]) if not entry.change.technical]
+        entries = change_entries([(found, found_histories)])
+        entries = [entry for entry in entries if not entry.change.technical]
         _, summaries = summarized(request, session, entries, language)
     preview = _platform_preview(found, found_histories, summaries, language)
     context = {
