@@ -46,6 +46,7 @@ QUESTIONS_PER_HOUR = 10
 WINDOW_SECONDS = 3600.0
 INDEXES_KEPT = 16  # versions' indexes (about 1 MB each for a 100 KB policy)
 ANSWERS_KEPT = 2000
+MODEL_TIMEOUT = 30.0  # seconds a person waits at most for the model (LLM_TIMEOUT when shorter)
 ASKERS_KEPT = 100_000  # people with questions in the last hour; the oldest are forgotten first
 
 
@@ -136,12 +137,11 @@ class AskService:
         answer = quoted(hits, index.threshold, question, language)
         client = self.reports.client
         if answer.kind == "search" and client is not None and use_model:
-            if not self.reports.reserve(1):
+            if not await asyncio.to_thread(self.reports.reserve, 1):
                 return answer  # over today's budget: search results, asked of the model again tomorrow
             try:
-                answer = await model_answer(
-                    client, self.reports.model, question, hits, language, self.reports.timeout
-                )
+                timeout = min(self.reports.timeout, MODEL_TIMEOUT)
+                answer = await model_answer(client, self.reports.model, question, hits, language, timeout)
             except openai.APIError as error:
                 log.warning("the model did not answer a question: %s", error)
                 return answer  # not kept: the model is asked again next time

@@ -12,6 +12,7 @@ from html import escape
 
 from sqlalchemy import Engine
 from telegram import Update
+from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from alerts.telegram_html import link, platform_name
@@ -95,6 +96,8 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, say(language, "ask.rate_limited", limit=limit, minutes=minutes))
         return
     document, version = current
+    if bot_services.reports.client is not None and chat is not None:  # the model may take seconds
+        await chat.send_action(ChatAction.TYPING)
     answer = await bot_services.ask.answer(version, question)
     title = say(
         language,
