@@ -14,16 +14,31 @@ OLD_AT = datetime(2025, 11, 10, 13, 38, tzinfo=UTC)
 NEW_AT = datetime(2025, 12, 31, 2, 55, tzinfo=UTC)
 
 
+def new_document(
+    session: Session,
+    slug: str = "zeekr",
+    name_zh: str = "极氪",
+    name_en: str = "ZEEKR",
+    aliases: list[str] = (),
+    url: str | None = None,
+) -> Document:
+    """A platform with a privacy policy that has no version yet."""
+    platform = Platform(slug=slug, name_zh=name_zh, name_en=name_en, aliases=list(aliases))
+    session.add(platform)
+    session.flush()
+    document = Document(
+        platform_id=platform.id, kind="privacy_policy", url=url or f"https://example.com/{slug}"
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
 def add_document(
     session, slug: str, name_zh: str, name_en: str, texts: list[tuple[datetime, str]], aliases: list[str] = ()
 ) -> None:
     """A platform with a privacy policy that went through ``texts``, each first seen at its time."""
-    platform = Platform(slug=slug, name_zh=name_zh, name_en=name_en, aliases=list(aliases))
-    session.add(platform)
-    session.flush()
-    document = Document(platform_id=platform.id, kind="privacy_policy", url=f"https://example.com/{slug}")
-    session.add(document)
-    session.flush()
+    document = new_document(session, slug, name_zh, name_en, aliases)
     for at, text in texts:
         record_text(session, document, text, FetchFacts(document.url, 200), at, stated_dates(text))
 

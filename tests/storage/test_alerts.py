@@ -7,19 +7,14 @@ from storage.db import session_scope
 from storage.models import Alert, Document, Platform, Subscriber, utcnow
 from storage.subscribers import ensure_subscriber, follow
 from storage.versions import FetchFacts, record_text
+from tests.seed import new_document
 
 NOW = utcnow()
 HOUR = timedelta(hours=1)
 
 
 def _document(session, slug: str) -> Document:
-    platform = Platform(slug=slug, name_zh=slug, name_en=slug)
-    session.add(platform)
-    session.flush()
-    document = Document(platform_id=platform.id, kind="privacy_policy", url=f"https://example.com/{slug}")
-    session.add(document)
-    session.flush()
-    return document
+    return new_document(session, slug, slug, slug)
 
 
 def _record(session, document: Document, text: str, at):

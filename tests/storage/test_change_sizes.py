@@ -11,6 +11,7 @@ from storage.migrate import upgrade_database
 from storage.models import Check, Document, Platform, Version
 from storage.timeline import timeline
 from storage.versions import ChangeSize, FetchFacts, record_text
+from tests.seed import new_document
 
 T0 = datetime(2025, 11, 10, 21, 38, tzinfo=UTC)
 FACTS = FetchFacts("https://example.com/privacy", 200)
@@ -22,13 +23,7 @@ TEXTS = [
 
 
 def _document(session: Session) -> Document:
-    platform = Platform(slug="zeekr", name_zh="极氪", name_en="ZEEKR")
-    session.add(platform)
-    session.flush()
-    document = Document(platform_id=platform.id, kind="privacy_policy", url=FACTS.url)
-    session.add(document)
-    session.flush()
-    return document
+    return new_document(session, url=FACTS.url)
 
 
 def test_a_change_keeps_the_size_it_was_recorded_with(engine):

@@ -17,11 +17,11 @@ from storage.models import (
     DeliveryStatus,
     Document,
     FailureKind,
-    Platform,
     Subscriber,
 )
 from storage.stats import Failure, overview, recent_failures
 from storage.versions import FetchFacts, record_failure, record_not_modified, record_text
+from tests.seed import new_document
 
 T0 = datetime(2025, 11, 10, 21, 38, tzinfo=UTC)
 FACTS = FetchFacts("https://example.com/privacy", 200, 1000, 12)
@@ -30,12 +30,7 @@ FACTS = FetchFacts("https://example.com/privacy", 200, 1000, 12)
 @pytest.fixture
 def document_id(engine) -> int:
     with session_scope(engine) as session:
-        platform = Platform(slug="zeekr", name_zh="极氪", name_en="ZEEKR")
-        session.add(platform)
-        session.flush()
-        document = Document(platform_id=platform.id, kind="privacy_policy", url=FACTS.url)
-        session.add(document)
-        session.flush()
+        document = new_document(session, url=FACTS.url)
         return document.id
 
 

@@ -6,9 +6,9 @@ from sqlmodel import Session
 
 from storage.alerts import changes_without_alert
 from storage.db import session_scope
-from storage.models import Document, Platform
 from storage.timeline import timeline, versions_to_compare
 from storage.versions import FetchFacts, record_technical, record_text, versions_of
+from tests.seed import new_document
 
 T0 = datetime(2025, 11, 10, 21, 38, tzinfo=UTC)
 FACTS = FetchFacts("https://example.com/privacy", 200)
@@ -20,12 +20,7 @@ CHANGED = "极氪\n隐私政策\n第一条 我们收集位置与设备信息\n©
 def history(engine) -> int:
     """A baseline, its technical re-reading a day later, then the policy's change two days later."""
     with session_scope(engine) as session:
-        platform = Platform(slug="zeekr", name_zh="极氪", name_en="ZEEKR")
-        session.add(platform)
-        session.flush()
-        document = Document(platform_id=platform.id, kind="privacy_policy", url=FACTS.url)
-        session.add(document)
-        session.flush()
+        document = new_document(session, url=FACTS.url)
         record_text(session, document, POLICY, FACTS, T0)
         record_technical(session, document, REREAD, FACTS, T0 + timedelta(days=1))
         record_text(session, document, CHANGED, FACTS, T0 + timedelta(days=2))
