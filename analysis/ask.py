@@ -22,7 +22,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 from rank_bm25 import BM25Okapi
 
-from analysis.language import document_language
+from analysis.language import document_language, is_chinese
 
 jieba.setLogLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ MAX_QUESTION_CHARS = 300
 TOP_PARAGRAPHS = 3  # quoted without a model
 MODEL_PARAGRAPHS = 6  # given to the model
 MAX_ANSWER_CHARS = 1200  # of the model's answer
-EXCERPT_CHARS = 160  # of one quoted paragraph, around its most relevant sentence
+EXCERPT_CHARS = 160  # of one quoted paragraph (Chinese; twice that in Latin text), around its key sentence
 # A paragraph must score at least this share of the weight of a term found in one paragraph only (BM25's
 # IDF, which grows with the number of paragraphs) for the policy to address the question at all: about one
 # distinctive term matched. Measured on benchmarks/ask_bench.py's questions and its unanswerable ones.
@@ -307,7 +307,12 @@ def query_terms(question: str) -> list[str]:
 
 
 def excerpt(text: str, question: str, limit: int = EXCERPT_CHARS) -> str:
-    """The paragraph trimmed around its sentence that names most of the question's terms (… marks cuts)."""
+    """The paragraph trimmed around its sentence that names most of the question's terms (… marks cuts).
+
+    ``limit`` counts Chinese characters; a Latin paragraph may have twice as many (about as much to read).
+    """
+    if not is_chinese(text):
+        limit *= 2
     if len(text) <= limit:
         return text
     terms = query_terms(question)

@@ -16,13 +16,15 @@ from alerts.links import Links
 from alerts.reports import ReportService
 from bot.conversation import BotServices
 from bot.telegram_app import build_application, start_bot, stop_bot
+from storage.db import session_scope
 from storage.llm_usage import calls_on
 from storage.models import utcnow
 from storage.versions import versions_of
 from tests.chat_server import Answer, ChatServer
 from tests.conftest import report_handled_updates
+from tests.pages import FIXTURES, seed_text
 from tests.people import ADMIN_ID, person
-from tests.seed import document_of_slug
+from tests.seed import OLD_AT, add_document, document_of_slug
 from tests.telegram_server import TOKEN, utf16_length
 
 VERSION_URL = "https://pw.example/p/zeekr/privacy_policy/v/2"
@@ -219,3 +221,14 @@ async def test_a_failing_endpoint_gives_search_results_and_is_asked_again_next_t
         second = await service.answer(seed_version(platforms), "Does it read my fingerprint")
         assert second.kind == "model" and second.text == "Only the result [L118]." and len(chat.requests) == 2
         assert "English" in chat.requests[1]["messages"][0]["content"]
+
+
+async def test_an_english_policy_answers_english_and_chinese_questions(bot, telegram, platforms):
+    text = seed_text(FIXTURES / "brightline_privacy_en.txt")
+    with session_scope(platforms) as session:
+        add_document(session, "brightline", "光线", "Brightline", [(OLD_AT, text)])
+    (contacts,) = await person(telegram, "en").say("/ask brightline Can the app read my contacts?")
+    assert cited(contacts)[0] == 36 and "does not access your phone's address book" in contacts.text
+    (fingerprint,) = await person(telegram, "zh").say("/ask brightline 会读取我的指纹吗?")
+    assert cited(fingerprint)[0] == 33 and "never receive or store your fingerprint" in fingerprint.text
+    well_formed(telegram)
