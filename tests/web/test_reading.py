@@ -8,8 +8,13 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
+from storage.db import session_scope
+from storage.versions import FetchFacts, record_technical, record_text
+from tests.seed import NEW_AT, OLD_AT, add_document, document_of_slug
 from tests.web.conftest import READING_PUBLIC_URL as PUBLIC
+from tests.web.conftest import running
 from tests.web.reading import NEWEST, W48, ZEEKR
+from web.app import WebConfig, create_app
 from web.weeks import Week, WeekError
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -220,3 +225,32 @@ def test_a_version_page_shows_its_text_dates_and_the_changes_around_it(reading):
     first = page(reading, "/p/xhs/privacy_policy/v/5", EN)
     assert "first version" in first.xpath("//ul[@class='related']")[0].text_content()
     assert httpx.get(reading + "/p/xhs/privacy_policy/v/1", timeout=30).status_code == 404  # zeekr's
+
+
+@pytest.fixture
+def reread(engine):
+    """A baseline (1), its re-reading with new rules (2, technical, in 2025-W48), the policy's change (3)."""
+    with session_scope(engine) as session:
+        add_document(session, "zeekr", "极氪", "ZEEKR", [(OLD_AT, "隐私政策\n第一条")])
+        document = document_of_slug(session, "zeekr")
+        record_technical(session, document, "极氪\n隐私政策\n第一条", FetchFacts(document.url), W48_MONDAY)
+        record_text(session, document, "极氪\n隐私政策\n第一条 改", FetchFacts(document.url), NEW_AT)
+    with running(create_app(engine, WebConfig(public_url=PUBLIC))) as url:
+        yield url
+
+
+W48_MONDAY = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def test_rules_updates_are_never_listed_as_changes(reread):
+    assert [link for _, _, link in cards(page(reread, "/"))] == ["/p/zeekr/privacy_policy/diff/2..3"]
+    assert cards(page(reread, "/weekly/2025-W48")) == []
+    assert [link for _, _, link in cards(page(reread, "/weekly/2026-W01"))] == [
+        "/p/zeekr/privacy_policy/diff/2..3"
+    ]
+    assert [link for _, _, link in cards(page(reread, "/p/zeekr"))] == ["/p/zeekr/privacy_policy/diff/2..3"]
+    shown = page(reread, "/p/zeekr?technical=1", EN)
+    assert [link for _, _, link in cards(shown)][-1] == "/p/zeekr/privacy_policy/diff/1..2"
+    assert "rules updated" in shown.xpath("//li[.//a[contains(@href, '/diff/1..2')]]")[0].text_content()
+    technical = page(reread, "/p/zeekr/privacy_policy/v/2", EN).xpath("//ul[@class='related']")[0]
+    assert "rules updated" in technical.text_content()
