@@ -1,4 +1,5 @@
-"""Regenerate the README's screenshots from the demo: the diff page, and the alert as Telegram shows it.
+"""Regenerate the README's screenshots from the demo: the diff page, the alert as Telegram shows it, and
+the home page (on a desktop, and on a phone in dark mode).
 
 .venv/bin/python scripts/screenshots.py      (needs Debian's chromium and a CJK font: the test command
                                               installs both)
@@ -22,6 +23,8 @@ from app.settings import Settings
 from scraping.browser import CHROMIUM_ARGS
 
 PUBLIC_URL = "https://policywatch.example.org"
+# The scraping browser's flags, less its dead-end proxy and resolver: this one must reach the demo.
+ARGS = [arg for arg in CHROMIUM_ARGS if not arg.startswith(("--proxy", "--host-resolver-rules"))]
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 BUBBLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
 body {{ margin: 0; padding: 24px; background: #c9d6b5; font: 15px/1.45 "WenQuanYi Micro Hei", sans-serif; }}
@@ -53,18 +56,27 @@ def main() -> None:
     buttons = "".join(f"<span>{html.escape(label)}</span>" for label in demo.buttons)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path="/usr/bin/chromium", headless=True, args=ARGS
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(demo.diff_url.replace(PUBLIC_URL, f"http://127.0.0.1:{port}") + "?lang=zh")
         page.locator("tr.modified").first.scroll_into_view_if_needed()
         page.screenshot(path=IMAGES / "diff-page.png")
+        base = f"http://127.0.0.1:{port}"
+        home = browser.new_page(viewport={"width": 1100, "height": 640}, locale="zh-CN")
+        home.goto(base + "/?lang=zh")
+        home.screenshot(path=IMAGES / "home.png")
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 760}, locale="en-US", color_scheme="dark", device_scale_factor=1
+        ).new_page()
+        phone.goto(base + "/?lang=en")
+        phone.screenshot(path=IMAGES / "home-phone-dark.png")
         bubble = browser.new_page(viewport={"width": 680, "height": 400}, device_scale_factor=1)
         bubble.set_content(BUBBLE.format(text=demo.alert_html, buttons=buttons))
         bubble.screenshot(path=IMAGES / "alert.png", full_page=True)
         browser.close()
     server.should_exit = True
-    print(f"wrote {IMAGES / 'diff-page.png'} and {IMAGES / 'alert.png'}")
+    print(f"wrote diff-page.png, alert.png, home.png and home-phone-dark.png in {IMAGES}")
 
 
 if __name__ == "__main__":
