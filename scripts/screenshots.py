@@ -55,9 +55,7 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     buttons = "".join(f"<span>{html.escape(label)}</span>" for label in demo.buttons)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=ARGS
-        )
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(demo.diff_url.replace(PUBLIC_URL, f"http://127.0.0.1:{port}") + "?lang=zh")
         page.locator("tr.modified").first.scroll_into_view_if_needed()
