@@ -117,6 +117,7 @@ def home(request: Request) -> Response:
         "kinds": kinds,
         "kind": kind,
         "canonical": "/",
+        "preview": Preview(say(language, "web.site"), say(language, "web.description_home")),
     }
     return render(request, "home.html", context)
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-_SHAPE = re.compile(r"(\d{4})-[Ww](\d{1,2})")
+_SHAPE = re.compile(r"([0-9]{4})-[Ww]([0-9]{1,2})")  # ASCII digits only (\d takes ٢ too)
 FIRST_YEAR = 2000  # weeks before it hold nothing PolicyWatch could have seen
 
 

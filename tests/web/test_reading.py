@@ -127,6 +127,7 @@ def test_the_current_week_has_no_next_week_and_names_its_permalink(reading):
     [
         ("/weekly/2025-48", 400, "write it like 2025-W48"),
         ("/weekly/yesterday", 400, "write it like 2025-W48"),
+        ("/weekly/٢٠٢٥-W48", 400, "write it like 2025-W48"),
         ("/weekly/2025-W53", 404, "2025 has weeks 1 to 52: there is no week 53"),
         ("/weekly/2025-W00", 404, "there is no week 0"),
         ("/weekly/1999-W10", 404, "before PolicyWatch recorded anything"),
