@@ -48,7 +48,7 @@ class Opened:
 def open_page(
     browser: Browser, url: str, viewport: dict[str, int], language: str, scheme: str = "light"
 ) -> Opened:
-    context = browser.new_context(viewport=viewport, locale=LOCALES[language], color_scheme=scheme)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport, locale=LOCALES[language], color_scheme=scheme)
     opened = Opened(context.new_page())
     opened.page.goto(url)
     opened.page.wait_for_load_state("networkidle")
@@ -116,3 +116,20 @@ def test_the_platform_and_weekly_pages_on_a_desktop(reading, chromium, tmp_path:
         assert overflow(opened.page) <= 0 and opened.errors == [], path
         name = path.strip("/").replace("/", "_")
         opened.page.screenshot(path=tmp_path / f"desktop-{name}-{language}.png", full_page=False)
+
+
+def test_the_filters_work_without_javascript(reading, chromium):
+    context = chromium.new_context(viewport=DESKTOP, locale="en-US", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(reading + "/")
+    page.select_option("select[name=severity]", "major")
+    page.click("form.filters button")
+    page.wait_for_load_state()
+    assert "severity=major" in page.url
+    assert page.locator("ol.changes li.change .headline a").all_inner_texts() == [NEWEST["en"]]
+    page.fill("input[name=q]", "jike")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_load_state()
+    assert page.url.endswith("#all-platforms") and "q=jike" in page.url
+    assert page.locator("#all-platforms ~ div tbody tr").count() == 1
+    context.close()
