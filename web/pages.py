@@ -24,7 +24,6 @@ from web.links import public_link
 from web.previews import Preview, change_preview, glance, platform_name, version_title
 from web.queries import (
     ChangeEntry,
-    DocumentHistory,
     change_entries,
     document_by_path,
     every_history,
@@ -123,30 +122,20 @@ def home(request: Request) -> Response:
 
 
 def _platform_preview(
-    found: Platform, documents: list[DocumentHistory], summaries: dict[Pair, Summary], language: str
+    found: Platform, entries: list[ChangeEntry], summaries: dict[Pair, Summary], language: str
 ) -> Preview:
-    """The platform's name, and its latest change at a glance (or what the page holds, before any)."""
+    """The platform's name, and its latest change (``entries`` are newest first) at a glance."""
     name = platform_name(found, language)
     title = say(language, "web.platform_title", name=name)
-    latest = max(
-        (
-            (change.at, history.document.kind, change)
-            for history in documents
-            for change in history.changes
-            if change.previous is not None and not change.technical
-        ),
-        key=lambda item: item[0],
-        default=None,
-    )
-    if latest is None:
+    if not entries:
         return Preview(title, say(language, "web.description_platform", name=name))
-    at, kind, change = latest
-    summary = summaries.get((row_id(change.previous), row_id(change.version))) if change.previous else None
+    latest = entries[0]
+    summary = summaries.get(latest.pair)
     description = say(
         language,
         "web.platform_latest",
-        kind=kind_name(language, kind),
-        date=at.strftime("%Y-%m-%d"),
+        kind=kind_name(language, latest.document.kind),
+        date=latest.change.at.strftime("%Y-%m-%d"),
         summary=glance(summary, language) if summary else "",
     )
     return Preview(title, description)
@@ -161,7 +150,7 @@ def platform(request: Request) -> Response:
         entries = change_entries([(found, found_histories)])
         entries = [entry for entry in entries if not entry.change.technical]
         _, summaries = summarized(request, session, entries, language)
-    preview = _platform_preview(found, found_histories, summaries, language)
+    preview = _platform_preview(found, entries, summaries, language)
     context = {
         "platform": found,
         "documents": [(history, newest_first(history.changes)) for history in found_histories],
