@@ -71,7 +71,10 @@ class AlertPipeline:
         """Record the alert and, in the same transaction, one delivery per follower who wants it now."""
         policy_language = document_language(change.new.text)
         with Session(self.engine) as session:
-            languages = {subscriber.language for subscriber in followers(session, row_id(change.platform))}
+            languages = {
+                subscriber.language
+                for subscriber in followers(session, row_id(change.platform), row_id(change.document))
+            }
         reports = await self._reports(change, languages | {policy_language})
         main = reports[policy_language]
         messages = {
@@ -96,7 +99,7 @@ class AlertPipeline:
                 session.flush()
                 wanting = [
                     s
-                    for s in followers(session, row_id(change.platform))
+                    for s in followers(session, row_id(change.platform), row_id(change.document))
                     if wants_instantly(s, alert.severity)
                 ]
                 session.add_all(

@@ -26,6 +26,7 @@ def _sync_platform(
         report.added.append(spec.slug)
     existing.name_zh, existing.name_en = spec.name.zh, spec.name.en
     existing.aliases = list(spec.aliases)
+    existing.added_by_users = False  # a site people tracked first may join the catalog
     existing.retired_at = None
     session.add(existing)
     session.flush()
@@ -41,13 +42,17 @@ def _sync_document(
     if document.url != spec.url:  # validators of the old URL say nothing about the new one
         document.url, document.etag, document.last_modified = spec.url, None, None
     document.options = spec.options().stored()
+    document.added_by_users, document.url_key = False, None
     document.retired_at = None
     session.add(document)
     return is_new
 
 
 def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncReport:
-    """Make the platforms and documents in storage match the catalog, retiring (never deleting) the rest."""
+    """Make the platforms and documents in storage match the catalog, retiring (never deleting) the rest.
+
+    What people added with /track is not the catalog's: it stays, and retires by itself (retire_untracked).
+    """
     report = SyncReport()
     platforms = {p.slug: p for p in session.exec(select(Platform))}
     documents = {(d.platform_id, d.kind): d for d in session.exec(select(Document))}
@@ -61,12 +66,12 @@ def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncRepor
             kept.add(documents[key].id if key in documents else None)
     listed = {spec.slug for spec in catalog.platforms}
     for platform in platforms.values():
-        if platform.slug not in listed and platform.retired_at is None:
+        if platform.slug not in listed and platform.retired_at is None and not platform.added_by_users:
             platform.retired_at = now
             report.retired.append(platform.slug)
     slugs = {platform.id: platform.slug for platform in platforms.values()}
     for document in documents.values():
-        if document.id not in kept and document.retired_at is None:
+        if document.id not in kept and document.retired_at is None and not document.added_by_users:
             document.retired_at = now
             report.retired.append(f"{slugs[document.platform_id]}/{document.kind}")
     session.flush()

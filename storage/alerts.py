@@ -3,10 +3,20 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from kinds import Severity
-from storage.models import Alert, Check, CheckOutcome, Document, Platform, Subscriber, Subscription, Version
+from storage.models import (
+    Alert,
+    Check,
+    CheckOutcome,
+    Document,
+    Platform,
+    Subscriber,
+    Subscription,
+    Tracking,
+    Version,
+)
 from storage.timeline import CHANGE_OUTCOMES
 
 
@@ -65,13 +75,18 @@ def changes_without_alert(session: Session, since: datetime) -> list[PendingChan
     return changes
 
 
-def followers(session: Session, platform_id: int) -> list[Subscriber]:
-    """The active chats following a platform."""
+def followers(session: Session, platform_id: int, document_id: int | None = None) -> list[Subscriber]:
+    """The active chats following a platform, and those tracking ``document_id`` of it: each chat once."""
+    following = col(Subscriber.id).in_(
+        select(Subscription.subscriber_id).where(Subscription.platform_id == platform_id)
+    )
+    tracking = col(Subscriber.id).in_(
+        select(Tracking.subscriber_id).where(Tracking.document_id == document_id)
+    )
     return list(
         session.exec(
             select(Subscriber)
-            .join(Subscription, col(Subscription.subscriber_id) == col(Subscriber.id))
-            .where(Subscription.platform_id == platform_id, col(Subscriber.is_active))
+            .where(or_(following, tracking), col(Subscriber.is_active))
             .order_by(col(Subscriber.id))
         )
     )
@@ -91,8 +106,17 @@ def alerts_for_digest(
             select(Alert, Platform)
             .join(Document, col(Document.id) == col(Alert.document_id))
             .join(Platform, col(Platform.id) == col(Document.platform_id))
-            .join(Subscription, col(Subscription.platform_id) == col(Platform.id))
-            .where(Subscription.subscriber_id == subscriber.id, col(Alert.created_at) >= since)
+            .where(
+                or_(
+                    col(Platform.id).in_(
+                        select(Subscription.platform_id).where(Subscription.subscriber_id == subscriber.id)
+                    ),
+                    col(Document.id).in_(
+                        select(Tracking.document_id).where(Tracking.subscriber_id == subscriber.id)
+                    ),
+                ),
+                col(Alert.created_at) >= since,
+            )
             .order_by(col(Alert.id))
         ).all()
     )

@@ -84,6 +84,8 @@ class Platform(SQLModel, table=True):
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Named from a site someone tracked (/track), not from the catalog: sync_catalog never retires it.
+    added_by_users: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
 
@@ -110,6 +112,12 @@ class Document(SQLModel, table=True):
     suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The options when snapshots came (migration 0009): what versions of unknown fingerprint were read with.
     legacy_options: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Added by someone's /track, not by the catalog: ``url`` is its normalised URL and ``url_key`` that
+    # URL's SHA-256, one document per page however people spell it; ``unfollowed_at`` is when its last
+    # tracker left (None: followed, or never tracked).
+    added_by_users: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    url_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    unfollowed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
 
@@ -218,6 +226,18 @@ class Subscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
     platform_id: int = Field(foreign_key="platforms.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Tracking(SQLModel, table=True):
+    """A subscriber following one document they added with /track (or found through it)."""
+
+    __tablename__ = "trackings"
+    __table_args__ = (UniqueConstraint("subscriber_id", "document_id", name="uq_trackings_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1,0 +1,79 @@
+"""Where a tracked page belongs: the catalog document it already is, a catalog platform, or its own site."""
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from scraping.urls import host_of, normalise_url, registrable_domain
+from storage.models import Document, Platform
+from storage.tracking import NewPlatform, add_user_document, document_at
+
+# What separates a page's own title from its site's name: "隐私政策 - 示例", "Privacy | Example".
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:]\s+|\s*[|｜_]\s*")
+_MAX_NAME = 60
+
+
+def existing_document(session: Session, normalised_url: str) -> Document | None:
+    """The document in service that a normalised URL names: one people added, or a catalog document."""
+    added = document_at(session, normalised_url)
+    if added is not None:
+        return added
+    for document in session.exec(
+        select(Document).where(col(Document.retired_at).is_(None), ~col(Document.added_by_users))
+    ):
+        try:
+            if normalise_url(document.url) == normalised_url:
+                return document
+        except ValueError:
+            continue
+    return None
+
+
+def catalog_platform_for(session: Session, normalised_url: str) -> Platform | None:
+    """The catalog platform on whose domain the page lies: the same host first, then the same domain."""
+    host = host_of(normalised_url)
+    domain = registrable_domain(host)
+    same_domain: Platform | None = None
+    rows = session.exec(
+        select(Platform, Document)
+        .join(Document, col(Document.platform_id) == col(Platform.id))
+        .where(
+            col(Platform.retired_at).is_(None), ~col(Platform.added_by_users), ~col(Document.added_by_users)
+        )
+        .order_by(col(Platform.slug))
+    )
+    for platform, document in rows:
+        document_host = host_of(document.url)
+        if document_host == host:
+            return platform
+        if same_domain is None and registrable_domain(document_host) == domain:
+            same_domain = platform
+    return same_domain
+
+
+def site_platform(normalised_url: str, title: str | None) -> NewPlatform:
+    """A platform named from the site: the site part of the page title when it has one, else the domain."""
+    domain = registrable_domain(host_of(normalised_url))
+    slug = re.sub(r"[^a-z0-9]+", "-", domain.lower()).strip("-")[:64] or "site"
+    name = domain
+    parts = [part.strip() for part in _TITLE_SEPARATORS.split(title or "") if part.strip()]
+    if len(parts) >= 2 and len(parts[-1]) <= _MAX_NAME:
+        name = parts[-1]
+    return NewPlatform(slug=slug, name=name[:_MAX_NAME])
+
+
+def add_tracked(session: Session, url: str, kind: str, title: str | None, now: datetime) -> Document:
+    """The document people follow when they track ``url``: the existing one, else a new user-added one.
+
+    ``url`` is normalised here (BadUrl when it cannot be); a new document attaches to the catalog
+    platform whose domain it lies on, else to a platform named from the site, added by users.
+    """
+    normalised = normalise_url(url)
+    existing = existing_document(session, normalised)
+    if existing is not None and not existing.added_by_users:
+        return existing
+    owner: Platform | NewPlatform = catalog_platform_for(session, normalised) or site_platform(
+        normalised, title
+    )
+    return add_user_document(session, normalised, kind, owner, now)

@@ -1,0 +1,192 @@
+"""Documents people add with /track: one per normalised URL, shared by everyone who tracks it."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from storage.db import row_id
+from storage.models import Document, Platform, Subscriber, Tracking
+
+
+def url_key(normalised_url: str) -> str:
+    """The unique key of a tracked page: the SHA-256 of its normalised URL (any length fits an index)."""
+    return hashlib.sha256(normalised_url.encode()).hexdigest()
+
+
+def document_at(session: Session, normalised_url: str) -> Document | None:
+    """The user-added document of a normalised URL (catalog documents are matched in scraping/tracking.py)."""
+    return session.exec(select(Document).where(Document.url_key == url_key(normalised_url))).first()
+
+
+@dataclass(frozen=True)
+class NewPlatform:
+    """A platform named from the site of a tracked page, when it lies on no catalog platform's domain."""
+
+    slug: str
+    name: str
+
+
+def _free_kind(session: Session, platform_id: int, kind: str, key: str) -> str:
+    """``kind`` when the platform has no such document yet, else the kind with a piece of the URL's key."""
+    taken = session.exec(select(Document.kind).where(Document.platform_id == platform_id)).all()
+    return kind if kind not in taken else f"{kind}_{key[:8]}"
+
+
+def _user_platform(session: Session, new: NewPlatform) -> Platform:
+    """The users' platform of that site; a catalog platform that happens to have the slug is never taken."""
+    slug = new.slug
+    for number in range(2, 100):
+        existing = session.exec(select(Platform).where(Platform.slug == slug)).first()
+        if existing is None:
+            break
+        if existing.added_by_users:
+            return existing
+        slug = f"{new.slug[:60]}-{number}"
+    platform = Platform(slug=slug, name_zh=new.name, name_en=new.name, added_by_users=True)
+    session.add(platform)
+    session.flush()
+    return platform
+
+
+def add_user_document(
+    session: Session, normalised_url: str, kind: str, platform: Platform | NewPlatform, now: datetime
+) -> Document:
+    """The document of ``normalised_url``, created (on ``platform``) when nobody tracked it before.
+
+    Two people adding the same page at once get the same document: the unique key decides, and the one
+    who loses the race reads the winner's row. A retired user-added document is brought back.
+    """
+    key = url_key(normalised_url)
+    existing = document_at(session, normalised_url)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                owner = platform if isinstance(platform, Platform) else _user_platform(session, platform)
+                owner.retired_at = None
+                session.add(owner)
+                existing = Document(
+                    platform_id=row_id(owner),
+                    kind=_free_kind(session, row_id(owner), kind, key),
+                    url=normalised_url,
+                    url_key=key,
+                    added_by_users=True,
+                    created_at=now,
+                )
+                session.add(existing)
+                session.flush()
+        except IntegrityError:
+            existing = session.exec(select(Document).where(Document.url_key == key)).one()
+    if existing.added_by_users and existing.retired_at is not None:
+        existing.retired_at = None
+        home = session.get(Platform, existing.platform_id)
+        if home is not None and home.retired_at is not None:
+            home.retired_at = None
+            session.add(home)
+        session.add(existing)
+        session.flush()
+    return existing
+
+
+def is_tracking(session: Session, subscriber: Subscriber, document: Document) -> bool:
+    return _tracking(session, subscriber, document) is not None
+
+
+def _tracking(session: Session, subscriber: Subscriber, document: Document) -> Tracking | None:
+    return session.exec(
+        select(Tracking).where(Tracking.subscriber_id == subscriber.id, Tracking.document_id == document.id)
+    ).first()
+
+
+def tracked_count(session: Session, subscriber: Subscriber) -> int:
+    """How many documents a subscriber tracks (what TRACK_QUOTA counts)."""
+    return session.exec(select(func.count()).where(Tracking.subscriber_id == subscriber.id)).one()
+
+
+def track(session: Session, subscriber: Subscriber, document: Document) -> bool:
+    """Follow one document; False when it was already tracked."""
+    if is_tracking(session, subscriber, document):
+        return False
+    session.add(Tracking(subscriber_id=row_id(subscriber), document_id=row_id(document)))
+    document.unfollowed_at = None
+    session.add(document)
+    session.flush()
+    return True
+
+
+def untrack(session: Session, subscriber: Subscriber, document: Document, now: datetime) -> bool:
+    """Stop following one document; False when it was not tracked. The last one to leave starts its clock."""
+    tracking = _tracking(session, subscriber, document)
+    if tracking is None:
+        return False
+    session.delete(tracking)
+    session.flush()
+    if trackers(session, row_id(document)) == 0:
+        document.unfollowed_at = now
+        session.add(document)
+        session.flush()
+    return True
+
+
+def trackers(session: Session, document_id: int) -> int:
+    """How many chats track a document."""
+    return session.exec(select(func.count()).where(Tracking.document_id == document_id)).one()
+
+
+def tracked_documents(session: Session, subscriber: Subscriber) -> list[tuple[Platform, Document]]:
+    """The documents a subscriber tracks, with their platforms, by platform slug and kind."""
+    rows = session.exec(
+        select(Platform, Document)
+        .join(Document, col(Document.platform_id) == col(Platform.id))
+        .join(Tracking, col(Tracking.document_id) == col(Document.id))
+        .where(Tracking.subscriber_id == subscriber.id)
+        .order_by(col(Platform.slug), col(Document.kind))
+    )
+    return [(platform, document) for platform, document in rows]
+
+
+def document_trackers(session: Session, document_id: int) -> list[Subscriber]:
+    """The active chats tracking one document."""
+    return list(
+        session.exec(
+            select(Subscriber)
+            .join(Tracking, col(Tracking.subscriber_id) == col(Subscriber.id))
+            .where(Tracking.document_id == document_id, col(Subscriber.is_active))
+            .order_by(col(Subscriber.id))
+        )
+    )
+
+
+def retire_untracked(session: Session, before: datetime, now: datetime) -> list[Document]:
+    """Retire the user-added documents nobody has tracked since ``before`` (their history stays).
+
+    A users' platform left with no document in service retires with them.
+    """
+    stale = list(
+        session.exec(
+            select(Document).where(
+                col(Document.added_by_users),
+                col(Document.retired_at).is_(None),
+                col(Document.unfollowed_at).is_not(None),
+                col(Document.unfollowed_at) <= before,
+            )
+        )
+    )
+    for document in stale:
+        document.retired_at = now
+        session.add(document)
+    session.flush()
+    for platform_id in {document.platform_id for document in stale}:
+        platform = session.get(Platform, platform_id)
+        in_service = session.exec(
+            select(func.count()).where(
+                Document.platform_id == platform_id, col(Document.retired_at).is_(None)
+            )
+        ).one()
+        if platform is not None and platform.added_by_users and in_service == 0:
+            platform.retired_at = now
+            session.add(platform)
+    session.flush()
+    return stale
