@@ -1,4 +1,4 @@
-"""The ``policywatch`` command: check, history, platforms, run."""
+"""The ``policywatch`` command: check, history, platforms, probe, run."""
 
 import argparse
 import asyncio
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,12 +23,15 @@ from analysis.diff import build_diff
 from app.demo import run_demo
 from app.format import format_plan, format_report, format_stats, format_text_diff
 from app.logs import configure_logging
-from app.service import make_report_service, make_web_app, open_checker, serve
+from app.service import make_report_service, make_web_app, open_checker, open_fetcher, serve
 from app.settings import Settings, SettingsError, load_settings
-from scraping.catalog import CatalogError, load_catalog
+from scraping.catalog import CatalogError, DocumentOptions, load_catalog
 from scraping.check import CheckResult, active_targets
+from scraping.errors import FetchError
+from scraping.preview import Preview, catalog_snippet, preview_url
 from scraping.reextract import plan_reextraction, record_reextraction
 from scraping.sync import sync_catalog
+from scraping.urls import BadUrl
 from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
@@ -361,6 +365,64 @@ def cmd_db_backup(engine: Engine, _settings: Settings, args: argparse.Namespace)
     return EXIT_OK
 
 
+def _print_preview(preview: Preview, out: TextIO) -> None:
+    def line(label: str, value: object) -> None:
+        print(f"{label:<12}{value}", file=out)
+
+    line("url", preview.url)
+    if preview.final_url != preview.url:
+        line("final url", preview.final_url)
+    line("type", preview.content_type or "unknown")
+    line("title", preview.title or "(none)")
+    line("paragraphs", preview.paragraphs)
+    line("characters", preview.chars)
+    line("language", preview.language)
+    line("updated", preview.stated_update or "(not stated)")
+    line("effective", preview.stated_effective or "(not stated)")
+    for number, heading in enumerate(preview.headings[:3]):
+        line("headings" if number == 0 else "", heading[:100])
+    if preview.lines:
+        line("first line", preview.lines[0][:100])
+        line("last line", preview.lines[-1][:100])
+    for number, dropped in enumerate(preview.dropped):
+        elements = f"{dropped.elements} elements, " if dropped.elements else ""
+        line("dropped" if number == 0 else "", f"{dropped.why}: {elements}{dropped.chars} characters")
+    if preview.text and not preview.looks_like_policy:
+        line("warning", "this does not look like a policy (very short, or none of the policy words)")
+    for number, link in enumerate(preview.links):
+        line("links" if number == 0 else "", f"{link.text} → {link.url}")
+
+
+async def _probe(settings: Settings, url: str, options: DocumentOptions) -> int:
+    async with open_fetcher(settings) as fetcher:
+        try:
+            preview = await preview_url(fetcher, url, options)
+        except BadUrl as error:
+            raise UserError(f"{url[:200]!r}: {error}") from None
+        except FetchError as error:
+            print(f"verdict     a check would fail: {error}")
+            return EXIT_FAILED
+    _print_preview(preview, sys.stdout)
+    if preview.problem:
+        print(f"verdict     a check would fail: {preview.problem}")
+    else:
+        print("verdict     a check would succeed")
+    print("\ncatalog entry:")
+    print(catalog_snippet(preview, options), end="")
+    return EXIT_FAILED if preview.problem else EXIT_OK
+
+
+def cmd_probe(_engine: None, settings: Settings, args: argparse.Namespace) -> int:
+    """Fetch a page once and say how a check would read it, and whether it would succeed."""
+    try:
+        options = DocumentOptions.model_validate(
+            {"select": args.select, "remove": args.remove, "render": args.render}
+        )
+    except ValidationError as error:
+        raise UserError("; ".join(problem["msg"] for problem in error.errors())) from None
+    return asyncio.run(_probe(settings, args.url, options))
+
+
 def cmd_demo(_engine: None, settings: Settings, _args: argparse.Namespace) -> int:
     with suppress(KeyboardInterrupt):
         run_demo(settings)
@@ -427,6 +489,18 @@ def build_parser() -> argparse.ArgumentParser:
     backup = actions.add_parser("backup", help="copy a SQLite database, safely while it is in use")
     backup.add_argument("file", type=Path, metavar="FILE", help="the new file to write")
     backup.set_defaults(handler=cmd_db_backup)
+    probe = commands.add_parser(
+        "probe", help="fetch a page once: its extraction, whether a check would succeed, a catalog entry"
+    )
+    probe.add_argument("url", metavar="URL", help="the page's http(s) address")
+    probe.add_argument(
+        "--select", action="append", default=[], metavar="CSS", help="a CSS selector of the policy text"
+    )
+    probe.add_argument(
+        "--remove", action="append", default=[], metavar="CSS", help="a CSS selector to drop from it"
+    )
+    probe.add_argument("--render", choices=["http", "browser"], default="http", help="load it in the browser")
+    probe.set_defaults(handler=cmd_probe, needs_database=False)
     demo = commands.add_parser("demo", help="the whole loop on two bundled versions, no token or network")
     demo.set_defaults(handler=cmd_demo, needs_database=False)
     return parser

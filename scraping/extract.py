@@ -1,6 +1,7 @@
 """HTML (or plain text) to clean paragraph-per-line text: headings, paragraphs, list items, table cells."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import lxml.html
@@ -133,6 +134,75 @@ def extract_html(html: str, select: list[str] | None = None, remove: list[str] |
     if not text:
         raise ExtractError("the page holds no text")
     return text
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Text extraction leaves out, and why: page chrome, a ``remove`` selector, outside the content."""
+
+    why: str
+    elements: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What a person checks before following a page: its title, headings, and what was left out."""
+
+    title: str | None
+    headings: tuple[str, ...]
+    dropped: tuple[Dropped, ...]
+    links: tuple[tuple[str, str], ...]  # (text, href as written) of every link, in page order
+
+
+def _visible_chars(elements: Iterable[lxml.html.HtmlElement]) -> int:
+    return sum(len("".join((element.text_content() or "").split())) for element in elements)
+
+
+def _matched(root: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml.html.HtmlElement]:
+    """The outermost elements the selectors match (one inside another is counted once)."""
+    found = {element for selector in selectors for element in _select_all(root, selector)}
+    return [element for element in found if not any(parent in found for parent in element.iterancestors())]
+
+
+def outline_html(html: str, select: list[str] | None = None, remove: list[str] | None = None) -> Outline:
+    """The outline of a page read as extract_html reads it (the text itself comes from extract_html)."""
+    root = parse_html(html)
+    title_element = root.find(".//title")
+    title = " ".join((title_element.text_content() if title_element is not None else "").split()) or None
+    links = tuple(
+        (" ".join((link.text_content() or "").split()), link.get("href") or "")
+        for link in root.iter("a")
+        if link.get("href")
+    )
+    _drop(root, [_ALWAYS_DROPPED])
+    dropped: list[Dropped] = []
+    for why, selectors in ((f"remove {selector!r}", [selector]) for selector in remove or []):
+        found = _matched(root, selectors)
+        dropped.append(Dropped(why, len(found), _visible_chars(found)))
+        _drop(root, selectors)
+    if not select:
+        found = _matched(root, [_BOILERPLATE])
+        chrome = "page chrome (navigation, header, footer, forms, cookie banners)"
+        dropped.append(Dropped(chrome, len(found), _visible_chars(found)))
+        _drop(root, [_BOILERPLATE])
+    kept_before = _visible_chars([root])
+    try:
+        roots = _content_roots(root, select or [])
+    except ExtractError:
+        roots = []
+    kept = _visible_chars(roots)
+    what = "outside the selection" if select else "outside the main content"
+    dropped.append(Dropped(what, 0, max(kept_before - kept, 0)))
+    headings = tuple(
+        text
+        for content in roots
+        for element in content.iter("h1", "h2", "h3", "h4", "h5", "h6")
+        if (text := " ".join((element.text_content() or "").split()))
+    )
+    if title is None and headings:
+        title = headings[0]
+    return Outline(title, headings, tuple(item for item in dropped if item.chars), links)
 
 
 def extract_plain(text: str) -> str:
