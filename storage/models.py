@@ -241,6 +241,19 @@ class Tracking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Watch(SQLModel, table=True):
+    """A subscriber watching a keyword (normalised: NFKC, lower case), in every document or one platform's."""
+
+    __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("subscriber_id", "keyword", name="uq_watches_subscriber_keyword"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
+    keyword: str = Field(max_length=50)
+    platform_id: int | None = Field(default=None, foreign_key="platforms.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Report(SQLModel, table=True):
     """A change report for a pair of versions, per model, prompt version and language; computed once."""
 
@@ -270,7 +283,10 @@ class Report(SQLModel, table=True):
 class DeliveryKind(StrEnum):
     """What one delivery carries."""
 
-    ALERT = "alert"  # a change, to a follower: the alert's message in the follower's language
+    ALERT = "alert"  # a change, to a follower: the alert's message in the follower's language (or ``text``)
+    KEYWORD = (
+        "keyword"  # a change that mentions a watched keyword, to a watcher who does not follow: ``text``
+    )
     DIGEST = "digest"  # the week's changes, to a follower who chose the digest: ``text``
     ADMIN = "admin"  # a notice to an admin (a failing document, the model's daily cap): ``text``
 

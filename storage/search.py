@@ -92,3 +92,10 @@ def platforms_matching(session: Session, query: str | None, limit: int = 50) -> 
     return (
         find_platforms(session, query, limit=limit) if query else _platforms(session, include_retired=False)
     )
+
+
+def platform_named(session: Session, name: str) -> Platform | None:
+    """The active platform ``name`` spells exactly (slug, name, alias or pinyin), typos not forgiven."""
+    folded = _fold(name[:MAX_QUERY_CHARS])
+    exact = [p for p in _platforms(session, include_retired=False) if folded in search_keys(p)]
+    return exact[0] if len(exact) == 1 else None
