@@ -5,6 +5,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 CALLBACK_LIMIT = 64  # bytes of callback_data
 
 FOLLOW, UNFOLLOW, PAGE, LANGUAGE, REPORT, SETTING = "f", "u", "p", "l", "r", "s"
+WATCH, UNWATCH = "w", "x"  # a suggested keyword (its text); a Remove button of /watches (the watch id)
 
 
 def callback(action: str, *fields: object) -> str:

@@ -17,13 +17,16 @@ from sqlmodel import Session, col, select
 from alerts.admins import enqueue_admin_notices
 from alerts.links import Links
 from alerts.reports import ReportService
-from alerts.text import admin_failing_message, admin_recovered_message, alert_message
+from alerts.text import admin_failing_message, admin_recovered_message, alert_message, keyword_message
+from analysis.diff import build_diff
+from analysis.keywords import Hit, Side, changed_sentences, keyword_hits
 from analysis.language import document_language
 from analysis.report import ChangeReport
 from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
 from storage.db import row_id, session_scope
-from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, utcnow
+from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, Subscriber, Watch, utcnow
 from storage.stats import Failure, recent_failures
+from storage.watches import watchers
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +71,15 @@ class AlertPipeline:
         }
 
     async def _alert(self, change: PendingChange) -> int:
-        """Record the alert and, in the same transaction, one delivery per follower who wants it now."""
+        """Record the alert and, in the same transaction, one delivery per follower or keyword watcher who
+        wants it now: one message per person, the follow alert naming the keywords it mentions."""
         policy_language = document_language(change.new.text)
+        platform_id = row_id(change.platform)
         with Session(self.engine) as session:
-            languages = {
-                subscriber.language
-                for subscriber in followers(session, row_id(change.platform), row_id(change.document))
-            }
+            languages = {subscriber.language for subscriber in followers(session, platform_id, row_id(change.document))}
+            watching = watchers(session, platform_id)
+        hits = await asyncio.to_thread(_hits, change, watching) if watching else {}
+        languages |= {subscriber.language for subscriber, _ in watching if subscriber.id in hits}
         reports = await self._reports(change, languages | {policy_language})
         main = reports[policy_language]
         messages = {
@@ -97,30 +102,90 @@ class AlertPipeline:
                 )
                 session.add(alert)
                 session.flush()
-                wanting = [
-                    s
-                    for s in followers(session, row_id(change.platform), row_id(change.document))
-                    if wants_instantly(s, alert.severity)
-                ]
-                session.add_all(
-                    Delivery(
-                        kind=DeliveryKind.ALERT, chat_id=s.chat_id, subscriber_id=s.id, alert_id=alert.id
-                    )
-                    for s in wanting
-                )
+                deliveries = self._deliveries(session, change, alert, reports, hits)
+                session.add_all(deliveries)
         except IntegrityError:  # another process alerted this change first
             log.info("change of check %s was already alerted", change.check.id)
             return 0
         log.info(
-            "alert for %s/%s #%s → #%s (%s): %d deliveries",
+            "alert for %s/%s #%s → #%s (%s): %d deliveries (%d for keywords)",
             change.platform.slug,
             change.document.kind,
             change.old.id,
             change.new.id,
             alert.severity,
-            len(wanting),
+            len(deliveries),
+            sum(1 for d in deliveries if d.kind is DeliveryKind.KEYWORD),
         )
-        return len(wanting)
+        return len(deliveries)
+
+    def _deliveries(
+        self,
+        session: Session,
+        change: PendingChange,
+        alert: Alert,
+        reports: dict[str, ChangeReport],
+        hits: dict[int, list[Hit]],
+    ) -> list[Delivery]:
+        """Followers who want it now get the alert (naming their keywords, if any); the other keyword
+        watchers who are not on the weekly digest get the keyword alert. Digest people read it Monday.
+
+        A keyword is asked for by name: it is sent whatever the person's minimum severity."""
+        deliveries = []
+        following = set()
+        for s in followers(session, row_id(change.platform), row_id(change.document)):
+            following.add(s.id)
+            found = hits.get(row_id(s), [])
+            if not (
+                wants_instantly(s, alert.severity) or (found and not s.digest)
+            ):  # a keyword: any severity
+                continue
+            text = None
+            if found:
+                keywords = tuple(dict.fromkeys(hit.keyword for hit in found))
+                text = alert_message(
+                    change.platform,
+                    change.document,
+                    change.old,
+                    change.new,
+                    _report_in(reports, s.language),
+                    s.language,
+                    self.links,
+                    keywords,
+                )
+            deliveries.append(
+                Delivery(
+                    kind=DeliveryKind.ALERT,
+                    chat_id=s.chat_id,
+                    subscriber_id=s.id,
+                    alert_id=alert.id,
+                    text=text,
+                )
+            )
+        for subscriber_id, found in hits.items():
+            watcher = session.get(Subscriber, subscriber_id)
+            if subscriber_id in following or watcher is None or not watcher.is_active or watcher.digest:
+                continue
+            text = keyword_message(
+                change.platform,
+                change.document,
+                change.old,
+                change.new,
+                _report_in(reports, watcher.language),
+                found,
+                watcher.language,
+                self.links,
+            )
+            deliveries.append(
+                Delivery(
+                    kind=DeliveryKind.KEYWORD,
+                    chat_id=watcher.chat_id,
+                    subscriber_id=watcher.id,
+                    alert_id=alert.id,
+                    text=text,
+                )
+            )
+        return deliveries
 
     def _notify_admins(self) -> int:
         """Once when a document has failed N checks in a row, once again when it recovers."""
@@ -160,3 +225,18 @@ class AlertPipeline:
         """The distinct failures (reason and kind) of the document's failing streak, newest first."""
         failures = recent_failures(session, row_id(document), document.consecutive_failures)
         return list(dict.fromkeys(failure for failure in failures if failure.reason))
+
+
+def _report_in(reports: dict[str, ChangeReport], language: str) -> ChangeReport:
+    return reports.get(language) or next(iter(reports.values()))
+
+
+def _hits(change: PendingChange, watching: list[tuple[Subscriber, Watch]]) -> dict[int, list[Hit]]:
+    """Each watcher's keyword hits in the change (diffed once, off the event loop)."""
+    changed: list[tuple[Side, str]] = changed_sentences(build_diff(change.old.text, change.new.text))
+    found: dict[int, list[Hit]] = {}
+    for subscriber, watch in watching:
+        hits = keyword_hits(changed, watch.keyword)
+        if hits:
+            found.setdefault(row_id(subscriber), []).extend(hits)
+    return found

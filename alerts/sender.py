@@ -26,7 +26,7 @@ from alerts.links import Links
 from alerts.telegram_html import NO_PREVIEW
 from alerts.text import alert_buttons, in_language
 from storage.db import row_id, session_scope
-from storage.models import Alert, Delivery, Document, Platform, Subscriber, utcnow
+from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, Subscriber, utcnow
 from storage.outbox import (
     claim_due,
     mark_failed,
@@ -191,10 +191,17 @@ class Sender:
         if delivery.alert_id is None:
             return delivery.text or "", None
         view = self._alert_view(delivery.alert_id)
-        text = in_language(view.alert.messages, language)
+        # A follower whose keywords the change mentions, or a keyword watcher: a message of their own.
+        text = delivery.text or in_language(view.alert.messages, language)
         alert = view.alert
         buttons = alert_buttons(
-            view.platform, view.document, alert.from_version_id, alert.to_version_id, language, self.links
+            view.platform,
+            view.document,
+            alert.from_version_id,
+            alert.to_version_id,
+            language,
+            self.links,
+            following=delivery.kind is not DeliveryKind.KEYWORD,
         )
         return text, buttons
 

@@ -15,6 +15,7 @@ from alerts.telegram_html import (
     report_ending,
     severity_word,
 )
+from analysis.keywords import Hit, Side, quote
 from analysis.report import ChangeReport
 from i18n import kind_namer, say
 from storage.db import row_id
@@ -53,26 +54,88 @@ def alert_message(
     report: ChangeReport,
     language: str,
     links: Links,
+    keywords: tuple[str, ...] = (),
 ) -> str:
-    """Platform and document, severity and headline, stated dates, assessment and main changes, the link."""
+    """Platform and document, severity and headline, stated dates, assessment and main changes, the link.
+
+    ``keywords``: the follower's watched keywords the change mentions, named under the title.
+    """
     kind = escape(kind_namer(language)(document.kind))
     head = [say(language, "alert.title", name=platform_name(platform, language), kind=kind)]
-    if new.stated_update_date or new.stated_effective_date:
-        updated, effective = new.stated_update_date or "-", new.stated_effective_date or "-"
-        head.append(say(language, "alert.dates", updated=updated, effective=effective))
+    if keywords:
+        head.append(say(language, "alert.keyword_mention", keywords=_keyword_list(keywords)))
+    head += _dates(new, language)
     return change_text(head, platform, document, row_id(old), row_id(new), report, language, links)
 
 
+def _dates(new: Version, language: str) -> list[str]:
+    if not (new.stated_update_date or new.stated_effective_date):
+        return []
+    updated, effective = new.stated_update_date or "-", new.stated_effective_date or "-"
+    return [say(language, "alert.dates", updated=updated, effective=effective)]
+
+
+def _keyword_list(keywords: tuple[str, ...]) -> str:
+    return "、".join(f"<b>{escape(keyword)}</b>" for keyword in keywords)
+
+
+MAX_QUOTES = 5  # quoted sentences in a keyword alert; the diff has the rest
+
+
+def keyword_message(
+    platform: Platform,
+    document: Document,
+    old: Version,
+    new: Version,
+    report: ChangeReport,
+    hits: list[Hit],
+    language: str,
+    links: Links,
+) -> str:
+    """A watched keyword in a change: platform and document, severity and headline, dates, the sentences
+    added or removed with the keyword in bold, and the diff link (when it cannot be a button)."""
+    kind = escape(kind_namer(language)(document.kind))
+    keywords = tuple(dict.fromkeys(hit.keyword for hit in hits))
+    head = [
+        say(
+            language,
+            "alert.keyword_title",
+            name=platform_name(platform, language),
+            kind=kind,
+            keywords=_keyword_list(keywords),
+        ),
+        f"[{severity_word(language, report.severity)}] {escape(report.headline)}",
+        *_dates(new, language),
+    ]
+    if not links.buttons_allowed:
+        diff_url = links.diff(platform.slug, document.kind, row_id(old), row_id(new))
+        head.append(say(language, "alert.diff_link", url=escape(diff_url)))
+    quotes = [
+        say(language, "alert.sentence_added" if hit.side is Side.ADDED else "alert.sentence_removed")
+        + "\n"
+        + quote(hit)
+        for hit in list(dict.fromkeys(hits))[:MAX_QUOTES]
+    ]
+    return fit_blocks(["\n".join(head), *quotes], "\n\n…")
+
+
 def alert_buttons(
-    platform: Platform, document: Document, old_id: int, new_id: int, language: str, links: Links
+    platform: Platform,
+    document: Document,
+    old_id: int,
+    new_id: int,
+    language: str,
+    links: Links,
+    following: bool = True,
 ) -> InlineKeyboardMarkup:
-    """View diff (when PUBLIC_URL is public), Full report, Unfollow."""
+    """View diff (when PUBLIC_URL is public), Full report, Unfollow (for followers)."""
     row = []
     if links.buttons_allowed:
         url = links.diff(platform.slug, document.kind, old_id, new_id)
         row.append(InlineKeyboardButton(say(language, "button.diff"), url=url))
     row.append(button(say(language, "button.report"), REPORT, old_id, new_id))
-    row.append(button(say(language, "button.unfollow_short"), UNFOLLOW, platform.id))
+    if following:
+        row.append(button(say(language, "button.unfollow_short"), UNFOLLOW, platform.id))
     return InlineKeyboardMarkup([row])
 
 

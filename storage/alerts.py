@@ -120,3 +120,16 @@ def alerts_for_digest(
             .order_by(col(Alert.id))
         ).all()
     )
+
+
+def alerts_since(session: Session, since: datetime) -> list[tuple[Alert, Platform]]:
+    """Every alert since ``since``, oldest first, with its platform."""
+    return list(
+        session.exec(
+            select(Alert, Platform)
+            .join(Document, col(Document.id) == col(Alert.document_id))
+            .join(Platform, col(Platform.id) == col(Document.platform_id))
+            .where(col(Alert.created_at) >= since)
+            .order_by(col(Alert.id))
+        ).all()
+    )
