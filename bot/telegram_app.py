@@ -18,8 +18,20 @@ from telegram.ext import (
 )
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from alerts.buttons import FOLLOW, LANGUAGE, PAGE, REPORT, SETTING, UNFOLLOW, button, keyboard, parse_callback
-from bot import admin, ask, browsing, following, preferences
+from alerts.buttons import (
+    FOLLOW,
+    LANGUAGE,
+    PAGE,
+    REPORT,
+    SETTING,
+    UNFOLLOW,
+    UNWATCH,
+    WATCH,
+    button,
+    keyboard,
+    parse_callback,
+)
+from bot import admin, ask, browsing, following, preferences, watching
 from bot.conversation import SERVICES, BotServices, chat_of, enter, is_admin, pressed, reply
 from i18n import LANGUAGES, say
 from storage.db import session_scope
@@ -39,6 +51,9 @@ MENU = [
     "compare",
     "latest",
     "ask",
+    "watch",
+    "watches",
+    "unwatch",
     "settings",
     "lang",
 ]
@@ -105,6 +120,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == LANGUAGE and fields and fields[0] in LANGUAGES:
         await reply(update, _set_language(update, context, fields[0]))
         await pressed(update).answer()
+    elif action == WATCH:
+        await watching.watch_button(update, context, language, fields)
+    elif action == UNWATCH:
+        await watching.unwatch_button(update, context, language, fields)
     elif action == REPORT:
         await preferences.report_button(update, context, language, fields)
     elif action == SETTING:
@@ -156,6 +175,9 @@ COMMANDS = {
     "compare": browsing.compare_command,
     "latest": browsing.latest_command,
     "ask": ask.ask_command,
+    "watch": watching.watch_command,
+    "watches": watching.watches_command,
+    "unwatch": watching.unwatch_command,
     "settings": preferences.settings_command,
     "lang": lang_command,
     "check": admin.check_command,
