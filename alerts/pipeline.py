@@ -76,7 +76,9 @@ class AlertPipeline:
         policy_language = document_language(change.new.text)
         platform_id = row_id(change.platform)
         with Session(self.engine) as session:
-            languages = {subscriber.language for subscriber in followers(session, platform_id, row_id(change.document))}
+            languages = {
+                subscriber.language for subscriber in followers(session, platform_id, row_id(change.document))
+            }
             watching = watchers(session, platform_id)
         hits = await asyncio.to_thread(_hits, change, watching) if watching else {}
         languages |= {subscriber.language for subscriber, _ in watching if subscriber.id in hits}
