@@ -6,6 +6,7 @@ CALLBACK_LIMIT = 64  # bytes of callback_data
 
 FOLLOW, UNFOLLOW, PAGE, LANGUAGE, REPORT, SETTING = "f", "u", "p", "l", "r", "s"
 WATCH, UNWATCH = "w", "x"  # a suggested keyword (its text); a Remove button of /watches (the watch id)
+TRACK, TRACK_CANCEL, TRACK_PICK, UNTRACK = "t", "c", "k", "d"  # /track's preview, its links, /untrack
 
 
 def callback(action: str, *fields: object) -> str:

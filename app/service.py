@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -26,6 +27,7 @@ from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
 from scraping.check import Checker, CheckResult, Target, active_targets
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
+from scraping.preview import preview_url
 from scraping.schedule import CheckScheduler, start_scheduler, tick_seconds
 from storage.models import utcnow
 from web.app import WebConfig, create_app
@@ -253,7 +255,16 @@ async def serve(engine: Engine, settings: Settings) -> None:
 
     def bot_services(fetcher: Fetcher) -> BotServices:
         run_checks = make_check_runner(engine, settings, wiring.follow_up, fetcher)
-        return BotServices(engine, reports, links, settings.ADMIN_CHAT_IDS, run_checks, ask)
+        return BotServices(
+            engine,
+            reports,
+            links,
+            settings.ADMIN_CHAT_IDS,
+            run_checks,
+            ask,
+            previewer=partial(preview_url, fetcher),
+            track_quota=settings.TRACK_QUOTA,
+        )
 
     async with (
         open_fetcher(settings) as fetcher,

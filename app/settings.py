@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
     ADMIN_CHAT_IDS: IdList = frozenset()
     TELEGRAM_RATE: float = Field(default=28.0, gt=0, le=1000)  # alerts per second, all chats together
+    TRACK_QUOTA: int = Field(default=10, ge=0)  # documents one chat may /track; admins are unlimited
     FAILURE_ALERT_AFTER: int = Field(default=3, ge=1)  # consecutive failed checks before admins hear
     DIGEST_AT: str = Field(
         default="mon 09:00", pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d$"

@@ -14,6 +14,8 @@ from alerts.reports import ReportService
 from alerts.telegram_html import NO_PREVIEW, TELEGRAM_LIMIT, fit_blocks, utf16_length
 from i18n import language_of, say
 from scraping.check import CheckResult
+from scraping.errors import FetchError
+from scraping.preview import Preview
 from storage.db import session_scope
 from storage.models import Platform
 from storage.search import PlatformLookupError, resolve_platform
@@ -23,6 +25,8 @@ SERVICES = "policywatch"
 MAX_ARGUMENT_CHARS = 200  # platform names and dates are short; anything longer is a mistake or abuse
 
 CheckRunner = Callable[[Sequence[int] | None], Awaitable[list[CheckResult]]]
+Previewer = Callable[[str], Awaitable[Preview]]  # /track's read of a page, through the guarded fetcher
+DEFAULT_TRACK_QUOTA = 10
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,17 @@ class BotServices:
     admin_ids: frozenset[int]
     run_checks: CheckRunner | None = None
     asking: AskService | None = None  # /ask's answers, cache and rate limit; made from ``reports`` if None
+    previewer: Previewer | None = None  # None: /track answers that it cannot fetch pages now
+    track_quota: int = DEFAULT_TRACK_QUOTA  # documents a chat may /track; admins are unlimited
 
     def __post_init__(self) -> None:
         if self.asking is None:
             object.__setattr__(self, "asking", AskService(self.reports))
+
+    async def preview(self, url: str) -> Preview:
+        if self.previewer is None:
+            raise FetchError("this bot fetches no pages (it runs without a fetcher)")
+        return await self.previewer(url)
 
     @property
     def ask(self) -> AskService:

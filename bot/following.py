@@ -20,11 +20,13 @@ from bot.conversation import (
     reply,
     services,
 )
+from bot.tracking import tracked_lines
 from i18n import say
 from storage.db import session_scope
-from storage.models import Platform
+from storage.models import Platform, utcnow
 from storage.search import PlatformLookupError, platforms_matching
 from storage.subscribers import ensure_subscriber, follow, followed_platforms, unfollow
+from storage.tracking import untrack_platform
 
 PAGE_SIZE = 8
 DEEP_LINK_FOLLOW = "follow-"
@@ -111,11 +113,9 @@ def _set_following(
                 "bot.followed" if follow(session, subscriber, platform) else "bot.already_following",
                 name=name,
             )
-        return say(
-            language,
-            "bot.unfollowed" if unfollow(session, subscriber, platform) else "bot.not_following",
-            name=name,
-        )
+        unfollowed = unfollow(session, subscriber, platform)
+        untracked = untrack_platform(session, subscriber, platform, utcnow())  # its pages tracked with /track
+        return say(language, "bot.unfollowed" if unfollowed or untracked else "bot.not_following", name=name)
 
 
 async def follow_button(
@@ -145,15 +145,23 @@ def _subscriptions(
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         platforms = followed_platforms(session, subscriber)
-    if not platforms:
+    tracked, untrack_buttons = tracked_lines(update, context, language)
+    if not platforms and not tracked:
         return say(language, "bot.list_empty"), None
-    lines = [say(language, "bot.list_title")]
+    lines = [say(language, "bot.list_title")] if platforms else []
     lines += [f"• {platform_name(p, language)} ({escape(p.slug)})" for p in platforms]
+    if tracked:
+        lines += [say(language, "track.list_title"), *tracked]
     buttons = [
         [button(say(language, "button.unfollow", name=plain_name(p, language)), UNFOLLOW, p.id, FROM_LIST)]
         for p in platforms
     ]
-    return "\n".join(lines), keyboard(buttons)
+    return "\n".join(lines), keyboard(buttons + untrack_buttons)
+
+
+async def refresh_list(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> None:
+    """Re-draw the /list message whose button was pressed."""
+    await replace(update, *_subscriptions(update, context, language))
 
 
 async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -174,7 +182,11 @@ def platforms_page(
     shown = platforms[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     title = "bot.platforms_found" if query else "bot.platforms_title"
     lines = [say(language, title, query=escape(query), page=page, pages=pages)]
-    lines += [f"• {escape(p.name_zh)} / {escape(p.name_en)} ({escape(p.slug)})" for p in shown]
+    added = f" · {say(language, 'track.added_by_users')}"
+    lines += [
+        f"• {escape(p.name_zh)} / {escape(p.name_en)} ({escape(p.slug)}){added * p.added_by_users}"
+        for p in shown
+    ]
     follow_buttons = [
         button(say(language, "button.follow", name=plain_name(p, language)), FOLLOW, p.id) for p in shown
     ]

@@ -24,14 +24,18 @@ from alerts.buttons import (
     PAGE,
     REPORT,
     SETTING,
+    TRACK,
+    TRACK_CANCEL,
+    TRACK_PICK,
     UNFOLLOW,
+    UNTRACK,
     UNWATCH,
     WATCH,
     button,
     keyboard,
     parse_callback,
 )
-from bot import admin, ask, browsing, following, preferences, watching
+from bot import admin, ask, browsing, following, preferences, tracking, watching
 from bot.conversation import SERVICES, BotServices, chat_of, enter, is_admin, pressed, reply
 from i18n import LANGUAGES, say
 from storage.db import session_scope
@@ -47,6 +51,8 @@ MENU = [
     "follow",
     "unfollow",
     "list",
+    "track",
+    "untrack",
     "history",
     "compare",
     "latest",
@@ -128,6 +134,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await preferences.report_button(update, context, language, fields)
     elif action == SETTING:
         await preferences.setting_button(update, context, language, fields)
+    elif action == TRACK:
+        await tracking.track_button(update, context, language, fields)
+    elif action == TRACK_CANCEL:
+        await tracking.cancel_button(update, context, language, fields)
+    elif action == TRACK_PICK:
+        await tracking.pick_button(update, context, language, fields)
+    elif action == UNTRACK:
+        if await tracking.untrack_button(update, context, language, fields):
+            await following.refresh_list(update, context, language)
     else:
         await pressed(update).answer(say(language, "bot.gone"))
 
@@ -171,6 +186,8 @@ COMMANDS = {
     "follow": following.follow_command,
     "unfollow": following.unfollow_command,
     "list": following.list_command,
+    "track": tracking.track_command,
+    "untrack": tracking.untrack_command,
     "history": browsing.history_command,
     "compare": browsing.compare_command,
     "latest": browsing.latest_command,

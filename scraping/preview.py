@@ -16,7 +16,7 @@ from analysis.dates import stated_dates
 from analysis.language import document_language
 from scraping.catalog import DocumentOptions
 from scraping.decode import decode_with_charset
-from scraping.errors import ExtractError, FetchError
+from scraping.errors import BotBlockedError, ExtractError, FetchError
 from scraping.extract import Dropped, Outline, is_pdf, outline_html
 from scraping.fetch import Fetcher
 from scraping.rules import Rules, read_text
@@ -45,6 +45,26 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 class NotAPage(FetchError):
     """Fetched, but neither an HTML page nor a PDF (an image, JSON, an archive...)."""
+
+
+# Why a page could not be read, in the few words people get (the details stay in the log).
+FAILURE_REASONS = ("private", "type", "size", "timeout", "blocked", "fetch")
+
+
+def failure_reason(error: FetchError) -> str:
+    """One of FAILURE_REASONS for a failed fetch."""
+    message = str(error)
+    if isinstance(error, NotAPage):
+        return "type"
+    if "non-public address" in message or "not a public address" in message:
+        return "private"
+    if "is larger than" in message or ("encoded" in message and "times" in message):
+        return "size"
+    if "timed out" in message:
+        return "timeout"
+    if isinstance(error, BotBlockedError):
+        return "blocked"
+    return "fetch"
 
 
 @dataclass(frozen=True)

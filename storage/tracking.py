@@ -190,3 +190,15 @@ def retire_untracked(session: Session, before: datetime, now: datetime) -> list[
             session.add(platform)
     session.flush()
     return stale
+
+
+def untrack_platform(session: Session, subscriber: Subscriber, platform: Platform, now: datetime) -> bool:
+    """Stop tracking every document of a platform (its Unfollow button); False when none was tracked."""
+    documents = session.exec(
+        select(Document)
+        .join(Tracking, col(Tracking.document_id) == col(Document.id))
+        .where(Tracking.subscriber_id == subscriber.id, Document.platform_id == platform.id)
+    ).all()
+    for document in documents:
+        untrack(session, subscriber, document, now)
+    return bool(documents)

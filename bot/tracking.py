@@ -1,0 +1,311 @@
+"""Tracking any page: /track URL (a preview first, links found on a homepage), /untrack, their buttons.
+
+A preview is read with the same guarded fetcher as every check; nothing is stored until Track is pressed.
+What a button refers to (a previewed page, the links found on one) waits here in memory under a short
+random token, since callback data holds 64 bytes and a URL does not fit: an expired token is "gone".
+"""
+
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from html import escape
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import ContextTypes
+
+from alerts.buttons import TRACK, TRACK_CANCEL, TRACK_PICK, UNTRACK, button, keyboard
+from alerts.telegram_html import platform_name
+from bot.conversation import argument_text, chat_of, enter, is_admin, may_manage, pressed, reply, services
+from i18n import say
+from scraping.errors import FetchError
+from scraping.preview import PolicyLink, Preview, failure_reason
+from scraping.tracking import add_tracked, existing_document
+from scraping.urls import MAX_URL_LENGTH, BadUrl, normalise_url
+from storage.db import row_id, session_scope
+from storage.models import Document, Platform, utcnow
+from storage.subscribers import ensure_subscriber
+from storage.tracking import track, tracked_count, tracked_documents, untrack
+
+PENDING = "policywatch.pending_tracks"
+PENDING_SECONDS = 3600
+PENDING_LIMIT = 2000  # tokens kept at once, all chats together; the oldest go first
+CONFIRMED = "1"  # Track pressed again on a page that does not look like a policy
+FROM_LIST = "l"
+
+
+@dataclass(frozen=True)
+class _Previewed:
+    chat_id: int
+    url: str
+    title: str | None
+    kind: str
+    looks_like_policy: bool
+
+
+@dataclass(frozen=True)
+class _Offered:
+    chat_id: int
+    links: tuple[PolicyLink, ...]
+
+
+class PendingTracks:
+    """Previews and offered links waiting for a button, per token, for an hour at most."""
+
+    def __init__(self, limit: int = PENDING_LIMIT, seconds: float = PENDING_SECONDS) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.items: OrderedDict[str, tuple[float, _Previewed | _Offered]] = OrderedDict()
+
+    def put(self, item: _Previewed | _Offered) -> str:
+        token = secrets.token_urlsafe(9)
+        self.items[token] = (time.monotonic(), item)
+        while len(self.items) > self.limit:
+            self.items.popitem(last=False)
+        return token
+
+    def get(self, token: str, chat_id: int) -> _Previewed | _Offered | None:
+        found = self.items.get(token)
+        if found is None or found[1].chat_id != chat_id:
+            return None
+        if time.monotonic() - found[0] > self.seconds:
+            del self.items[token]
+            return None
+        return found[1]
+
+    def drop(self, token: str) -> None:
+        self.items.pop(token, None)
+
+
+def _pending(context: ContextTypes.DEFAULT_TYPE) -> PendingTracks:
+    return context.application.bot_data.setdefault(PENDING, PendingTracks())
+
+
+def _over_quota(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str | None:
+    """The answer when the chat tracks as many documents as it may (admins have no limit), else None."""
+    quota = services(context).track_quota
+    if is_admin(update, context):
+        return None
+    chat = chat_of(update)
+    with session_scope(services(context).engine) as session:
+        count = tracked_count(session, ensure_subscriber(session, chat.id, chat.type, language))
+    return say(language, "track.quota", limit=quota) if count >= quota else None
+
+
+async def track_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = enter(update, context)
+    text = argument_text(context)
+    if not text:
+        await reply(update, say(language, "track.usage"))
+        return
+    if len(text) > MAX_URL_LENGTH:
+        await reply(update, say(language, "track.too_long", limit=MAX_URL_LENGTH))
+        return
+    try:
+        url = normalise_url(text)
+    except BadUrl:
+        await reply(update, say(language, "track.bad_url"))
+        return
+    if not await may_manage(update, context):
+        await reply(update, say(language, "bot.group_admins_only"))
+    elif quota := _over_quota(update, context, language):
+        await reply(update, quota)
+    else:
+        await _preview(update, context, language, url)
+
+
+def _preview_text(preview: Preview, language: str) -> str:
+    not_stated = say(language, "track.not_stated")
+    lines = [
+        say(
+            language,
+            "track.preview",
+            title=escape(preview.title or preview.site),
+            site=escape(preview.site),
+            url=escape(preview.url),
+            paragraphs=preview.paragraphs,
+            chars=preview.chars,
+            tongue=say(language, f"language.{preview.language}"),
+            updated=preview.stated_update or not_stated,
+            effective=preview.stated_effective or not_stated,
+        )
+    ]
+    lines += [f"• {escape(heading[:100])}" for heading in preview.headings[:3]]
+    if not preview.looks_like_policy:
+        lines.append(say(language, "track.not_a_policy"))
+    return "\n".join(lines)
+
+
+async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, url: str) -> None:
+    """Fetch and show the page with Track and Cancel, or the policy links found on it, or why not."""
+    chat_id = chat_of(update).id
+    try:
+        preview = await services(context).preview(url)
+    except BadUrl:
+        await reply(update, say(language, "track.bad_url"))
+        return
+    except FetchError as error:
+        await reply(
+            update, say(language, f"track.fail_{failure_reason(error)}", reason=escape(str(error)[:300]))
+        )
+        return
+    if preview.links and not preview.looks_like_policy:
+        token = _pending(context).put(_Offered(chat_id, preview.links))
+        rows = [
+            [button(link.text[:40], TRACK_PICK, token, index)] for index, link in enumerate(preview.links)
+        ]
+        rows.append([button(say(language, "button.cancel"), TRACK_CANCEL, token)])
+        await reply(update, say(language, "track.discovered", site=escape(preview.site)), keyboard(rows))
+        return
+    if preview.problem:
+        await reply(update, say(language, "track.refused", reason=escape(preview.problem)))
+        return
+    token = _pending(context).put(
+        _Previewed(chat_id, preview.url, preview.title, preview.kind, preview.looks_like_policy)
+    )
+    buttons = [
+        button(say(language, "button.track"), TRACK, token),
+        button(say(language, "button.cancel"), TRACK_CANCEL, token),
+    ]
+    await reply(update, _preview_text(preview, language), keyboard([buttons]))
+
+
+async def pick_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    """One of the links found on a homepage: its preview."""
+    query = pressed(update)
+    offered = _pending(context).get(fields[0], chat_of(update).id) if fields else None
+    index = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
+    if not isinstance(offered, _Offered) or not 0 <= index < len(offered.links):
+        await query.answer(say(language, "bot.gone"))
+        return
+    await query.answer()
+    await _preview(update, context, language, offered.links[index].url)
+
+
+async def cancel_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    query = pressed(update)
+    if fields:
+        _pending(context).drop(fields[0])
+    await query.edit_message_reply_markup(None)
+    await reply(update, say(language, "track.cancelled"))
+    await query.answer()
+
+
+async def track_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> None:
+    """Track the previewed page; one that does not look like a policy asks once more first."""
+    query = pressed(update)
+    chat = chat_of(update)
+    previewed = _pending(context).get(fields[0], chat.id) if fields else None
+    if not isinstance(previewed, _Previewed):
+        await query.answer(say(language, "bot.gone"))
+        return
+    if not await may_manage(update, context):
+        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
+        return
+    if not previewed.looks_like_policy and fields[1:] != [CONFIRMED]:
+        buttons = [
+            button(say(language, "button.track_anyway"), TRACK, fields[0], CONFIRMED),
+            button(say(language, "button.cancel"), TRACK_CANCEL, fields[0]),
+        ]
+        await reply(update, say(language, "track.confirm"), keyboard([buttons]))
+        await query.answer()
+        return
+    if quota := _over_quota(update, context, language):
+        await reply(update, quota)
+        await query.answer()
+        return
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        document = add_tracked(session, previewed.url, previewed.kind, previewed.title, utcnow())
+        platform = session.get_one(Platform, document.platform_id)
+        added = track(session, subscriber, document)
+        answer = say(
+            language,
+            "track.tracked" if added else "track.already",
+            name=platform_name(platform, language),
+            url=escape(document.url),
+        )
+    _pending(context).drop(fields[0])
+    await query.edit_message_reply_markup(None)
+    await reply(update, answer)
+    await query.answer()
+
+
+def tracked_lines(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
+) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+    """The /list lines and Untrack buttons of the documents the chat tracks."""
+    chat = chat_of(update)
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        tracked = tracked_documents(session, subscriber)
+    lines = [f"• {platform_name(p, language)}: {escape(d.url)}" for p, d in tracked]
+    buttons = [
+        [button(say(language, "button.untrack", name=_short(d)), UNTRACK, row_id(d), FROM_LIST)]
+        for _, d in tracked
+    ]
+    return lines, buttons
+
+
+def _short(document: Document) -> str:
+    shown = document.url.split("://", 1)[-1]
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _untrack(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, document_id: int) -> str:
+    chat = chat_of(update)
+    with session_scope(services(context).engine) as session:
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        document = session.get(Document, document_id)
+        if document is None or not untrack(session, subscriber, document, utcnow()):
+            return say(language, "track.not_tracking")
+        return say(language, "track.untracked", url=escape(document.url))
+
+
+async def untrack_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/untrack URL stops tracking it; plain /untrack offers an Untrack button per tracked document."""
+    language = enter(update, context)
+    text = argument_text(context)
+    if not await may_manage(update, context):
+        await reply(update, say(language, "bot.group_admins_only"))
+        return
+    if not text:
+        lines, buttons = tracked_lines(update, context, language)
+        if not lines:
+            await reply(update, say(language, "track.none"))
+        else:
+            await reply(update, "\n".join([say(language, "track.untrack_pick"), *lines]), keyboard(buttons))
+        return
+    try:
+        url = normalise_url(text[: MAX_URL_LENGTH + 1])
+    except BadUrl:
+        await reply(update, say(language, "track.bad_url"))
+        return
+    with session_scope(services(context).engine) as session:
+        document = existing_document(session, url)
+        document_id = document.id if document is not None else None
+    if document_id is None:
+        await reply(update, say(language, "track.not_tracking"))
+    else:
+        await reply(update, _untrack(update, context, language, document_id))
+
+
+async def untrack_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
+) -> bool:
+    """An Untrack button; True when it was under the /list message, which the caller then re-draws."""
+    query = pressed(update)
+    if not fields or not fields[0].isdigit():
+        await query.answer(say(language, "bot.gone"))
+        return False
+    if not await may_manage(update, context):
+        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
+        return False
+    await reply(update, _untrack(update, context, language, int(fields[0])))
+    await query.answer()
+    return fields[1:] == [FROM_LIST]

@@ -1,0 +1,207 @@
+"""/track and /untrack through the fake Bot API server: previews, discovery, confirming, quota, bad input."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from functools import partial
+
+import pytest
+from sqlmodel import Session, col, select
+
+from alerts.links import Links
+from alerts.reports import ReportService
+from bot.conversation import BotServices
+from bot.telegram_app import build_application, start_bot, stop_bot
+from scraping.fetch import Fetcher, make_client
+from scraping.politeness import HostLimiter
+from scraping.preview import preview_url
+from storage.models import Document, Platform, Subscriber, Tracking
+from tests.conftest import report_handled_updates
+from tests.pages import OLD_PAGE
+from tests.people import ADMIN_ID, person
+from tests.servers import Page, PageServer
+from tests.telegram_server import TOKEN
+
+_PARAGRAPHS = "".join(
+    f"<p>We collect personal information number {n} to provide the service to you.</p>" for n in range(40)
+)
+ENGLISH_POLICY = f"""<!DOCTYPE html><html><head><title>Privacy Policy | Example Bank</title></head><body>
+<nav><a href="/">Home</a></nav><div class="cookie-banner">We use cookies.</div>
+<main><h1>Example Bank Privacy Policy</h1><p>Last updated: March 3, 2025</p>
+<h2>1. What we collect</h2>{_PARAGRAPHS}<h2>2. Who we share it with</h2><p>Nobody.</p>
+<h2>3. Your rights</h2><p>Ask us.</p></main></body></html>""".encode()
+HOMEPAGE = b"""<!DOCTYPE html><html><head><title>Example Bank</title></head><body>
+<main><h1>Welcome</h1><p>Banking for everyone.</p></main>
+<footer><a href="/legal/privacy?from=home">Privacy Policy</a> <a href="/terms">Terms of Use</a></footer>
+</body></html>"""
+SHORT_PAGE = (
+    b"<html><head><title>News</title></head><body><main><p>Today's news: nothing.</p></main></body></html>"
+)
+
+
+def tracked_urls(engine, chat_id: int) -> list[str]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Document.url)
+                .join(Tracking, col(Tracking.document_id) == col(Document.id))
+                .join(Subscriber, col(Subscriber.id) == col(Tracking.subscriber_id))
+                .where(Subscriber.chat_id == chat_id)
+                .order_by(col(Document.url))
+            )
+        )
+
+
+@pytest.fixture
+async def make_bot(telegram, platforms) -> AsyncIterator[Callable]:
+    """Start the bot with a guarded fetcher for /track (private networks allowed unless told)."""
+    async with AsyncExitStack() as stack:
+
+        async def start(allow_private: bool = True, quota: int = 10, timeout: float = 5.0):
+            client = await stack.enter_async_context(
+                make_client(allow_private_networks=allow_private, timeout_seconds=timeout)
+            )
+            fetcher = Fetcher(client, HostLimiter(), attempts=1)
+            services = BotServices(
+                platforms,
+                ReportService(platforms, None, "unused"),
+                Links("https://pw.example"),
+                frozenset({ADMIN_ID}),
+                previewer=partial(preview_url, fetcher),
+                track_quota=quota,
+            )
+            application = build_application(TOKEN, telegram.base_url, services)
+            report_handled_updates(application, telegram)
+            await start_bot(application, poll_timeout=1)
+            stack.push_async_callback(stop_bot, application)
+            return application
+
+        yield start
+
+
+async def test_two_people_track_variants_of_one_page_and_share_one_document(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot()
+    url = page_server.serve("/legal/privacy", Page(ENGLISH_POLICY))
+    alice, bob = person(telegram, "en"), person(telegram, "zh-CN")
+    (preview,) = await alice.say(f"/track {url}?utm_source=newsletter#rights")
+    assert preview.text.startswith("Privacy Policy | Example Bank\n127.0.0.1 · " + url)
+    assert "paragraphs · " in preview.text and " characters · English" in preview.text
+    assert "Updated: 2025-03-03 · Effective: not stated" in preview.text
+    assert "• Example Bank Privacy Policy\n• 1. What we collect\n• 2. Who we share it with" in preview.text
+    assert "does not look like a policy" not in preview.text
+    assert [b["text"] for b in preview.buttons] == ["✅ Track", "Cancel"]
+    _, (tracked,) = await alice.press(preview, "✅ Track", replies=1)
+    assert tracked.text.startswith("✅ Now tracking Example Bank: " + url)
+    (chinese,) = await bob.say(f"/track {url.upper().replace('/LEGAL/PRIVACY', '/legal/privacy')}?spm=a.b")
+    assert [b["text"] for b in chinese.buttons] == ["✅ 跟踪", "取消"]
+    assert "更新日期:2025-03-03" in chinese.text
+    _, (done,) = await bob.press(chinese, "✅ 跟踪", replies=1)
+    assert done.text.startswith("✅ 已开始跟踪 Example Bank")
+    assert tracked_urls(platforms, alice.chat["id"]) == tracked_urls(platforms, bob.chat["id"]) == [url]
+    with Session(platforms) as session:
+        (document,) = session.exec(select(Document).where(col(Document.added_by_users))).all()
+        platform = session.get_one(Platform, document.platform_id)
+    assert platform.added_by_users and platform.name_en == "Example Bank"
+    (found,) = await alice.say("/platforms example bank")
+    assert "• Example Bank / Example Bank (127-0-0-1) · added by users" in found.text
+    (listed,) = await alice.say("/list")
+    assert "The pages you track" in listed.text and url in listed.text
+    _, (stopped,) = await alice.press(listed, f"Untrack {url.split('://')[1]}"[:47], replies=1)
+    assert stopped.text == f"Stopped tracking {url}"
+    assert tracked_urls(platforms, alice.chat["id"]) == []
+    (again,) = await bob.say(f"/untrack {url}#x")
+    assert again.text == f"已停止跟踪 {url}"
+    assert telegram.errors == []
+
+
+async def test_a_homepage_offers_its_policy_links_and_the_chosen_one_gets_the_preview(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot()
+    home = page_server.serve("/", Page(HOMEPAGE))
+    page_server.serve("/legal/privacy", Page(ENGLISH_POLICY))
+    alice = person(telegram, "en")
+    (offer,) = await alice.say(f"/track {home}")
+    assert "is not a policy" in offer.text
+    assert [b["text"] for b in offer.buttons] == ["Privacy Policy", "Terms of Use", "Cancel"]
+    _, (preview,) = await alice.press(offer, "Privacy Policy", replies=1)
+    assert preview.text.startswith("Privacy Policy | Example Bank")
+    await alice.press(preview, "✅ Track", replies=1)
+    assert tracked_urls(platforms, alice.chat["id"]) == [page_server.url("/legal/privacy")]
+
+
+async def test_a_page_that_is_not_a_policy_needs_a_second_confirmation(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot()
+    url = page_server.serve("/news", Page(SHORT_PAGE))
+    alice = person(telegram, "en")
+    (preview,) = await alice.say(f"/track {url}")
+    assert "⚠️ This page does not look like a policy" in preview.text
+    _, (confirm,) = await alice.press(preview, "✅ Track", replies=1)
+    assert confirm.text == "This page does not look like a policy. Track it anyway?"
+    assert tracked_urls(platforms, alice.chat["id"]) == []
+    _, (tracked,) = await alice.press(confirm, "✅ Track anyway", replies=1)
+    assert tracked.text.startswith("✅ Now tracking")
+    assert tracked_urls(platforms, alice.chat["id"]) == [url]
+    (cancelled_preview,) = await alice.say(f"/track {page_server.serve('/other', Page(SHORT_PAGE))}")
+    _, (cancelled,) = await alice.press(cancelled_preview, "Cancel", replies=1)
+    assert cancelled.text == "Cancelled: nothing is tracked."
+    assert tracked_urls(platforms, alice.chat["id"]) == [url]
+
+
+async def test_past_the_quota_nothing_is_tracked_and_admins_have_no_limit(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot(quota=1)
+    first = page_server.serve("/a", Page(ENGLISH_POLICY))
+    second = page_server.serve("/b", Page(ENGLISH_POLICY))
+    alice, admin = person(telegram, "en"), person(telegram, "en", user_id=ADMIN_ID)
+    (preview,) = await alice.say(f"/track {first}")
+    await alice.press(preview, "✅ Track", replies=1)
+    (refused,) = await alice.say(f"/track {second}")
+    assert refused.text == "You already track 1 documents, the most one chat may. /untrack one first."
+    for url in (first, second):
+        (preview,) = await admin.say(f"/track {url}")
+        await admin.press(preview, "✅ Track", replies=1)
+    assert tracked_urls(platforms, ADMIN_ID) == [first, second]
+    assert tracked_urls(platforms, alice.chat["id"]) == [first]
+
+
+@pytest.mark.parametrize(
+    ("make_url", "answer"),
+    [
+        (lambda server: "example.com/privacy", "That is not an http(s) address I can fetch."),
+        (lambda server: "https://example.com/" + "a" * 5000, "That address is longer than 2048 characters"),
+        (
+            lambda server: server.serve("/logo.png", Page(b"\x89PNG", content_type="image/png")),
+            "neither a web page",
+        ),
+        (lambda server: server.serve("/big", Page(b"<p>x</p>" * 1_400_000)), "over the size limit"),
+        (lambda server: server.serve("/slow", Page(OLD_PAGE, delay=3)), "took too long to answer"),
+        (lambda server: server.serve("/login", Page("<main><h1>请登录</h1></main>".encode())), "login page"),
+        (
+            lambda server: server.serve("/wall", Page(b"<main><p>Verify you are human: captcha</p></main>")),
+            "captcha or anti-bot page",
+        ),
+        (lambda server: server.url("/missing"), "I could not fetch that page: "),
+    ],
+)
+async def test_bad_input_gets_a_clear_answer_and_tracks_nothing(
+    make_bot, telegram, platforms, page_server: PageServer, make_url, answer
+):
+    await make_bot(timeout=1.0)
+    alice = person(telegram, "en")
+    (reply,) = await alice.say(f"/track {make_url(page_server)}")
+    assert answer in reply.text and reply.buttons == []
+    assert tracked_urls(platforms, alice.chat["id"]) == []
+    assert telegram.errors == []
+
+
+async def test_a_private_address_is_refused(make_bot, telegram, platforms, page_server: PageServer):
+    await make_bot(allow_private=False)
+    alice = person(telegram, "en")
+    (reply,) = await alice.say(f"/track {page_server.serve('/p', Page(ENGLISH_POLICY))}")
+    assert reply.text == "That address is on a private network; I only fetch public pages."
+    assert page_server.hits("/p") == 0
