@@ -31,6 +31,7 @@ from scraping.errors import FetchError
 from scraping.preview import Preview, catalog_snippet, preview_url
 from scraping.reextract import plan_reextraction, record_reextraction
 from scraping.sync import sync_catalog
+from scraping.tracking import promotion_snippet
 from scraping.urls import BadUrl
 from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, row_id, session_scope
@@ -39,6 +40,7 @@ from storage.models import CheckOutcome, Document, Platform, Snapshot, Version, 
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
 from storage.snapshots import raw_response
 from storage.timeline import CompareError, timeline, versions_to_compare
+from storage.tracking import user_documents
 from storage.versions import documents_of, versions_of
 
 log = logging.getLogger("policywatch")
@@ -423,6 +425,28 @@ def cmd_probe(_engine: None, settings: Settings, args: argparse.Namespace) -> in
     return asyncio.run(_probe(settings, args.url, options))
 
 
+def cmd_tracked(engine: Engine, _settings: Settings, args: argparse.Namespace) -> int:
+    """The documents people added with /track and their followers; with an id, its catalog entry."""
+    with Session(engine) as session:
+        rows = user_documents(session)
+    if args.document_id is not None:
+        chosen = [row for row in rows if row.document.id == args.document_id]
+        if not chosen:
+            raise UserError(
+                f"no document added by users has the id {args.document_id} (see `policywatch tracked`)"
+            )
+        print(promotion_snippet(chosen[0].platform, chosen[0].document), end="")
+        return EXIT_OK
+    if not rows:
+        print("no document added by users")
+    for row in rows:
+        followers = f"{row.trackers} follower{'s' * (row.trackers != 1)}"
+        print(
+            f"{row.document.id:>5}  {row.platform.slug}/{row.document.kind}  {followers}  {row.document.url}"
+        )
+    return EXIT_OK
+
+
 def cmd_demo(_engine: None, settings: Settings, _args: argparse.Namespace) -> int:
     with suppress(KeyboardInterrupt):
         run_demo(settings)
@@ -501,6 +525,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("--render", choices=["http", "browser"], default="http", help="load it in the browser")
     probe.set_defaults(handler=cmd_probe, needs_database=False)
+    tracked = commands.add_parser(
+        "tracked", help="the documents people added with /track, their followers, a catalog entry for one"
+    )
+    tracked.add_argument(
+        "document_id",
+        nargs="?",
+        type=int,
+        metavar="DOCUMENT_ID",
+        help="print its catalog entry, to promote it",
+    )
+    tracked.set_defaults(handler=cmd_tracked)
     demo = commands.add_parser("demo", help="the whole loop on two bundled versions, no token or network")
     demo.set_defaults(handler=cmd_demo, needs_database=False)
     return parser

@@ -1,4 +1,4 @@
-"""Commands for PolicyWatch's administrators (ADMIN_CHAT_IDS): /check and /stats."""
+"""Commands for PolicyWatch's administrators (ADMIN_CHAT_IDS): /check, /stats and /tracked."""
 
 from html import escape
 
@@ -10,10 +10,12 @@ from alerts.text import failure_text
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
 from i18n import say
 from scraping.check import CheckResult
+from scraping.tracking import promotion_snippet
 from storage.db import row_id, session_scope
 from storage.models import CheckOutcome
 from storage.search import PlatformLookupError
 from storage.stats import Failure, overview
+from storage.tracking import user_documents
 
 _MINUTE = "%Y-%m-%d %H:%M UTC"
 
@@ -96,3 +98,37 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         failing=len(failing) or say(language, "common.none"),
     )
     await reply(update, fit_blocks([summary, *failing], "\n…", separator="\n"))
+
+
+async def tracked_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tracked: the documents people added with /track and their followers; /tracked ID: its YAML."""
+    language = enter(update, context)
+    query = argument_text(context)
+    if not await _admin_only(update, context, language) or await refuse_long(update, language, query):
+        return
+    with session_scope(services(context).engine) as session:
+        rows = user_documents(session)
+    if query:
+        chosen = [row for row in rows if query.isdigit() and row.document.id == int(query)]
+        if not chosen:
+            await reply(update, say(language, "admin.tracked_unknown", id=escape(query)))
+            return
+        snippet = promotion_snippet(chosen[0].platform, chosen[0].document)
+        await reply(update, f"<pre>{escape(snippet)}</pre>")
+        return
+    if not rows:
+        await reply(update, say(language, "admin.tracked_none"))
+        return
+    lines = [
+        say(
+            language,
+            "admin.tracked_line",
+            id=row_id(row.document),
+            name=escape(row.platform.slug),
+            kind=escape(row.document.kind),
+            count=row.trackers,
+            url=escape(row.document.url),
+        )
+        for row in rows
+    ]
+    await reply(update, fit_blocks([say(language, "admin.tracked_title"), *lines], "\n…", separator="\n"))

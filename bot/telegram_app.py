@@ -199,6 +199,7 @@ COMMANDS = {
     "lang": lang_command,
     "check": admin.check_command,
     "stats": admin.stats_command,
+    "tracked": admin.tracked_command,
 }
 
 

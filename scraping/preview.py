@@ -227,4 +227,4 @@ def catalog_snippet(preview: Preview, options: DocumentOptions | None = None) ->
         "aliases": [],
         "documents": [document],
     }
-    return yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
+    return yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)

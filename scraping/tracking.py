@@ -3,6 +3,7 @@
 import re
 from datetime import datetime
 
+import yaml
 from sqlmodel import Session, col, select
 
 from scraping.urls import host_of, normalise_url, registrable_domain
@@ -77,3 +78,18 @@ def add_tracked(session: Session, url: str, kind: str, title: str | None, now: d
         normalised, title
     )
     return add_user_document(session, normalised, kind, owner, now)
+
+
+def promotion_snippet(platform: Platform, document: Document) -> str:
+    """The catalog YAML promoting a user-added document (and its platform, if added by users)."""
+    entry: dict[str, object] = {"kind": document.kind, "url": document.url}
+    if not platform.added_by_users:
+        listed = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=100)
+        return f"# under the documents of {platform.slug}:\n{listed}"
+    whole = {
+        "slug": platform.slug,
+        "name": {"zh": platform.name_zh, "en": platform.name_en},
+        "aliases": list(platform.aliases),
+        "documents": [entry],
+    }
+    return yaml.safe_dump([whole], allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)

@@ -202,3 +202,29 @@ def untrack_platform(session: Session, subscriber: Subscriber, platform: Platfor
     for document in documents:
         untrack(session, subscriber, document, now)
     return bool(documents)
+
+
+@dataclass(frozen=True)
+class UserDocument:
+    """A document people added with /track, in service, and how many chats track it."""
+
+    platform: Platform
+    document: Document
+    trackers: int
+
+
+def user_documents(session: Session) -> list[UserDocument]:
+    """Every user-added document in service, most tracked first, then by platform slug and kind."""
+    counts = (
+        select(Tracking.document_id, func.count().label("trackers"))
+        .group_by(col(Tracking.document_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Platform, Document, func.coalesce(counts.c.trackers, 0))
+        .join(Document, col(Document.platform_id) == col(Platform.id))
+        .outerjoin(counts, counts.c.document_id == col(Document.id))
+        .where(col(Document.added_by_users), col(Document.retired_at).is_(None))
+    ).all()
+    found = [UserDocument(platform, document, int(trackers)) for platform, document, trackers in rows]
+    return sorted(found, key=lambda row: (-row.trackers, row.platform.slug, row.document.kind))

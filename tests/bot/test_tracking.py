@@ -205,3 +205,25 @@ async def test_a_private_address_is_refused(make_bot, telegram, platforms, page_
     (reply,) = await alice.say(f"/track {page_server.serve('/p', Page(ENGLISH_POLICY))}")
     assert reply.text == "That address is on a private network; I only fetch public pages."
     assert page_server.hits("/p") == 0
+
+
+async def test_admins_list_tracked_documents_and_get_the_entry_to_promote_one(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot()
+    url = page_server.serve("/legal/privacy", Page(ENGLISH_POLICY))
+    alice, admin = person(telegram, "en"), person(telegram, "en", user_id=ADMIN_ID)
+    (refused,) = await alice.say("/tracked")
+    assert refused.text == "This command is for administrators only."
+    (empty,) = await admin.say("/tracked")
+    assert empty.text == "No document has been added by users yet."
+    (preview,) = await alice.say(f"/track {url}")
+    await alice.press(preview, "✅ Track", replies=1)
+    with Session(platforms) as session:
+        (document_id,) = session.exec(select(Document.id).where(col(Document.added_by_users))).all()
+    (listed,) = await admin.say("/tracked")
+    assert f"{document_id} · 127-0-0-1/privacy_policy · 1 follower · {url}" in listed.text
+    (entry,) = await admin.say(f"/tracked {document_id}")
+    assert "- slug: 127-0-0-1" in entry.text and f"url: {url}" in entry.text
+    (unknown,) = await admin.say("/tracked 12345")
+    assert "No document added by users has the id 12345" in unknown.text
