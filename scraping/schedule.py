@@ -24,11 +24,14 @@ from scraping.catalog import DocumentOptions
 from scraping.check import Checker, CheckResult, Target, active_targets
 from storage.db import session_scope
 from storage.models import Document, FailureKind, utcnow
+from storage.tracking import retire_untracked
 
 log = logging.getLogger(__name__)
 
 JITTER = 0.1  # each next check lands within ±10 % of the interval, so documents spread out
 FIRST_RETRY = timedelta(minutes=5)  # after a transient failure; doubled for each one more in a row
+UNFOLLOWED_FOR = timedelta(days=30)  # a page added with /track that nobody followed this long is retired
+RETIRE_EVERY = timedelta(hours=1)  # how often the ticks look for such pages
 
 
 def document_interval(options: DocumentOptions, default: timedelta) -> timedelta:
@@ -71,6 +74,7 @@ class CheckScheduler:
         self.clock = clock
         self._running: dict[int, asyncio.Task] = {}
         self._slots = asyncio.Semaphore(concurrency)
+        self._looked_for_unfollowed: datetime | None = None
 
     def _next_due(self, now: datetime, options: DocumentOptions) -> datetime:
         interval = document_interval(options, self.default_interval)
@@ -96,8 +100,21 @@ class CheckScheduler:
             due = {document.id for document in documents}
             return [target for target in active_targets(session) if target.document_id in due]
 
+    def retire_unfollowed(self) -> list[Document]:
+        """Retire the pages added with /track that nobody followed for UNFOLLOWED_FOR (at most hourly)."""
+        now = self.clock()
+        if self._looked_for_unfollowed is not None and now - self._looked_for_unfollowed < RETIRE_EVERY:
+            return []
+        self._looked_for_unfollowed = now
+        with session_scope(self.engine) as session:
+            retired = retire_untracked(session, now - UNFOLLOWED_FOR, now)
+        for document in retired:
+            log.info("retired %s: nobody has followed it since %s", document.url, document.unfollowed_at)
+        return retired
+
     async def tick(self) -> None:
-        """Start a background check of every due document."""
+        """Start a background check of every due document (after retiring the pages nobody follows)."""
+        self.retire_unfollowed()
         for target in self.claim_due():
             task = asyncio.create_task(
                 self._check(target), name=f"check {target.platform_slug}/{target.kind}"

@@ -13,7 +13,7 @@ from scraping.politeness import HostLimiter
 from scraping.schedule import CheckScheduler, document_interval, retry_delay, tick_seconds
 from scraping.sync import sync_catalog
 from storage.db import session_scope
-from storage.models import Check, Document, FailureKind, utcnow
+from storage.models import Check, Document, FailureKind, Platform, utcnow
 from tests.conftest import nio, write_catalog, zeekr
 from tests.pages import OLD_PAGE
 from tests.servers import Page
@@ -159,3 +159,33 @@ async def test_a_transient_retry_never_comes_after_the_normal_due_time(engine, p
                 assert 0.9 * 8 * MINUTE <= due <= 1.1 * 8 * MINUTE
             else:
                 assert due == expected
+
+
+async def test_a_page_nobody_follows_for_30_days_is_retired_by_the_ticks_and_no_longer_checked(engine):
+    from scraping.tracking import add_tracked
+    from storage.subscribers import ensure_subscriber, follow
+    from storage.tracking import track, untrack
+
+    clock = Clock()
+    with session_scope(engine) as session:
+        alone = add_tracked(session, "https://bank.example.org/privacy", "privacy_policy", None, clock.now)
+        followed = add_tracked(session, "https://shop.example.net/privacy", "privacy_policy", None, clock.now)
+        chat = ensure_subscriber(session, 1, "private", "en")
+        for document in (alone, followed):
+            track(session, chat, document)
+            untrack(session, chat, document, clock.now)
+        follow(
+            session,
+            ensure_subscriber(session, 2, "private", "en"),
+            session.get(Platform, followed.platform_id),
+        )
+    scheduler = CheckScheduler(engine, None, HOUR, idle, clock=clock)
+    assert scheduler.retire_unfollowed() == []
+    clock.now += timedelta(days=30, minutes=1)
+    assert [d.url for d in scheduler.retire_unfollowed()] == ["https://bank.example.org/privacy"]
+    assert [t.url for t in scheduler.claim_due()] == ["https://shop.example.net/privacy"]
+    with Session(engine) as session:
+        assert (
+            session.get(Document, alone.id).retired_at is not None
+        )  # the history stays: retired, not deleted
+        assert session.get(Document, followed.id).retired_at is None  # its platform is followed
