@@ -82,3 +82,15 @@ def test_invalid_yaml_and_missing_file(tmp_path):
         load_catalog(tmp_path / "missing.yaml")
     with pytest.raises(CatalogError, match="platforms: Field required"):
         parse_catalog("{}", Path("c.yaml"))
+
+
+def test_entries_corrected_from_open_terms_archive_declarations():
+    documents = {
+        (platform.slug, document.kind): document
+        for platform in load_catalog(BUNDLED_CATALOG).platforms
+        for document in platform.documents
+    }
+    assert documents["telegram", "privacy_policy"].select == (".tl_page_container",)
+    assert documents["telegram", "terms"].url == "https://telegram.org/tos"
+    assert documents["google", "privacy_policy"].select == ("div[role=article]",)
+    assert documents["amazon", "privacy_policy"].render == "browser"
