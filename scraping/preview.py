@@ -4,6 +4,7 @@ Nothing here writes to the database: a preview decides nothing, and the page is 
 guarded fetcher as every check.
 """
 
+import asyncio
 import re
 from contextlib import suppress
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from scraping.catalog import DocumentOptions
 from scraping.decode import decode_with_charset
 from scraping.errors import BotBlockedError, ExtractError, FetchError
 from scraping.extract import Dropped, Outline, is_pdf, outline_html
-from scraping.fetch import Fetcher
+from scraping.fetch import Fetched, Fetcher
 from scraping.rules import Rules, read_text
 from scraping.tracking import site_platform
 from scraping.urls import BadUrl, host_of, normalise_url
@@ -178,8 +179,12 @@ async def preview_url(fetcher: Fetcher, url: str, options: DocumentOptions | Non
     """
     options = options or DocumentOptions()
     normalised = normalise_url(url)
-    rules = Rules.of(options)
     fetched = await fetcher.fetch(normalised, render=options.in_browser)
+    # Reading a page of up to 10 MB takes a while: off the event loop, which also serves the bot.
+    return await asyncio.to_thread(_read, normalised, fetched, Rules.of(options))
+
+
+def _read(normalised: str, fetched: Fetched, rules: Rules) -> Preview:
     kind = _kind_of_body(fetched.body, fetched.content_type)
     if kind == "other":
         raise NotAPage(
