@@ -6,6 +6,10 @@ malformed HTML, texts over 4,096 UTF-16 code units, callback data over 64 bytes 
 at localhost or bare IP addresses; it answers 403 for chats that blocked the bot, 400 for unknown chats
 and migrated groups, and 429 with ``retry_after`` when scripted or when ``limits`` are exceeded; 401 to every
 call while ``rejecting`` (a revoked token).
+
+Channels (``add_channel``) take posts by ``@username`` or id from an administrator bot only, else 403.
+Inline queries (``ask_inline``) are answered with answerInlineQuery, refused when answered twice or
+after ``inline_timeout`` (10 s), as Telegram does; results are checked like messages.
 """
 
 import contextlib
@@ -51,7 +55,18 @@ ALLOWED_TAGS = {
     "tg-emoji",
 }
 _HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s[^<>]*)?)>|&(?:#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]")
-_JSON_FIELDS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope", "entities"}
+_JSON_FIELDS = {
+    "reply_markup",
+    "link_preview_options",
+    "commands",
+    "allowed_updates",
+    "scope",
+    "entities",
+    "results",
+    "button",
+}
+INLINE_TIMEOUT = 10.0  # seconds Telegram waits for an answer to an inline query
+STALE_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
 class BotApiError(Exception):
@@ -164,8 +179,8 @@ class Limits:
 
 
 def update_id_of(query_id: str) -> int:
-    """The id of the update that carried the callback query ``query_id`` (see ``TelegramServer.press``)."""
-    return int(query_id.removeprefix("cq"))
+    """The id of the update that carried the callback (or inline) query ``query_id``."""
+    return int(query_id.removeprefix("cq").removeprefix("iq"))
 
 
 class TelegramServer(LoopbackServer):
@@ -194,6 +209,11 @@ class TelegramServer(LoopbackServer):
         self.closing = False
         self.reports_handling = False  # the bot under test says when it has handled each update
         self._handled: set[int] = set()
+        self.channels: dict[int, dict] = {}  # channel chats by id
+        self.channel_admins: set[int] = set()  # the channels where the bot is an administrator
+        self.inline_asked: dict[str, float] = {}  # inline query id -> when it was asked
+        self.inline_answers: dict[str, dict] = {}  # inline query id -> answerInlineQuery params
+        self.inline_timeout = INLINE_TIMEOUT
         super().__init__(self._handler())
 
     @property
@@ -252,6 +272,27 @@ class TelegramServer(LoopbackServer):
         )
         return query_id
 
+    def add_channel(self, username: str, chat_id: int = -1001234567890, bot_is_admin: bool = True) -> dict:
+        """A channel ``@username``; the bot posts there only as an administrator (else 403, as Telegram)."""
+        chat = {"id": chat_id, "type": "channel", "title": username, "username": username}
+        self.chats[chat_id] = self.channels[chat_id] = chat
+        if bot_is_admin:
+            self.channel_admins.add(chat_id)
+        return chat
+
+    def posts(self, chat_id: int) -> list[Sent]:
+        """What was posted to a channel."""
+        return self.to_chat(chat_id)
+
+    def ask_inline(self, user: dict, query: str) -> str:
+        """``user`` types ``@bot query`` in some chat; returns the inline query id."""
+        query_id = f"iq{self.next_update_id}"
+        with self.condition:
+            self.inline_asked[query_id] = time.monotonic()
+        inline = {"id": query_id, "from": user, "query": query, "offset": "", "chat_type": "private"}
+        self._push({"inline_query": inline})
+        return query_id
+
     # -- the Bot API ---------------------------------------------------------------------------------
 
     def _message_id(self) -> int:
@@ -260,10 +301,18 @@ class TelegramServer(LoopbackServer):
             return self.next_message_id
 
     def _chat(self, params: dict) -> int:
+        named = str(params.get("chat_id", ""))
+        if named.startswith("@"):
+            found = [i for i, c in self.channels.items() if c["username"].lower() == named[1:].lower()]
+            if not found:
+                raise BotApiError(400, "Bad Request: chat not found")
+            params = {**params, "chat_id": found[0]}
         try:
             chat_id = int(params["chat_id"])
         except (KeyError, ValueError):
             raise BotApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.channels and chat_id not in self.channel_admins:
+            raise BotApiError(403, "Forbidden: bot is not a member of the channel chat")
         if chat_id in self.migrated:
             raise BotApiError(
                 400,
@@ -363,6 +412,34 @@ class TelegramServer(LoopbackServer):
             self.condition.notify_all()
         return True
 
+    def answer_inline(self, params: dict) -> bool:
+        """Refused, as by Telegram, when the query is unknown, answered already or older than 10 s."""
+        query_id = params.get("inline_query_id", "")
+        asked = self.inline_asked.get(query_id)
+        late = asked is None or time.monotonic() - asked > self.inline_timeout
+        if late or query_id in self.inline_answers:
+            raise BotApiError(400, STALE_QUERY)
+        results = params.get("results") or []
+        ids = [str(result.get("id", "")) for result in results]
+        if len(results) > 50:
+            raise BotApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        if len(set(ids)) != len(ids):
+            raise BotApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        for result, result_id in zip(results, ids, strict=True):
+            if not 1 <= len(result_id.encode()) <= 64 or result.get("type") != "article":
+                raise BotApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if not result.get("title"):
+                raise BotApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+            content = result.get("input_message_content") or {}
+            self._check_text(
+                {"text": content.get("message_text", ""), "parse_mode": content.get("parse_mode")}
+            )
+            check_markup(result.get("reply_markup"))
+        with self.condition:
+            self.inline_answers[query_id] = {**params, "results": results}
+            self.condition.notify_all()
+        return True
+
     def get_chat_member(self, params: dict) -> dict:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
         status = self.members.get((chat_id, user_id), "member")
@@ -417,6 +494,7 @@ class TelegramServer(LoopbackServer):
             "editMessageText": self.edit_message_text,
             "editMessageReplyMarkup": self.edit_reply_markup,
             "answerCallbackQuery": self.answer_callback,
+            "answerInlineQuery": self.answer_inline,
             "getChatMember": self.get_chat_member,
             "setMyCommands": self.set_my_commands,
         }
