@@ -1,5 +1,6 @@
 """The one settings object, read once from the environment and an optional ``.env`` file."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -91,6 +92,18 @@ def _retention(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def _channel(value: object) -> object:
+    """A public channel's ``@username`` or a channel's id ``-100…``; empty is unset."""
+    if value in ("", None):
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,31}", text) or re.fullmatch(r"-100\d{5,}", text):
+        return text
+    raise ValueError("must be a channel's @username or its id, such as @policywatch_cn or -1001234567890")
+
+
+ChannelId = Annotated[str | None, BeforeValidator(_channel)]
+
 SnapshotRetention = Annotated[
     Literal["all", "versions"] | Annotated[int, Field(ge=1)], BeforeValidator(_retention)
 ]
@@ -123,6 +136,8 @@ class Settings(BaseSettings):
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
     ADMIN_CHAT_IDS: IdList = frozenset()
+    CHANNEL_ID: ChannelId = None  # a Telegram channel that gets every change once
+    CHANNEL_LANGUAGE: Literal["zh", "en"] = "zh"
     TELEGRAM_RATE: float = Field(default=28.0, gt=0, le=1000)  # alerts per second, all chats together
     TRACK_QUOTA: int = Field(default=10, ge=0)  # documents one chat may /track; admins are unlimited
     FAILURE_ALERT_AFTER: int = Field(default=3, ge=1)  # consecutive failed checks before admins hear

@@ -86,3 +86,20 @@ def test_another_snapshot_retention_is_refused_naming_it(tmp_path, monkeypatch, 
     monkeypatch.setenv("SNAPSHOT_RETENTION", value)
     with pytest.raises(SettingsError, match="SNAPSHOT_RETENTION"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["@policywatch_cn", "-1001234567890", ""])
+def test_channel_id_is_a_username_or_a_channel_id(tmp_path, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHANNEL_ID", value)
+    settings, expected = load_settings(), value or None
+    assert expected == settings.CHANNEL_ID
+    assert settings.CHANNEL_LANGUAGE == "zh"
+
+
+@pytest.mark.parametrize("value", ["policywatch_cn", "@a", "12345", "-100abc", "https://t.me/x"])
+def test_another_channel_id_is_refused_naming_it(tmp_path, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHANNEL_ID", value)
+    with pytest.raises(SettingsError, match="CHANNEL_ID"):
+        load_settings()
