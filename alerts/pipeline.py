@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from alerts.admins import enqueue_admin_notices
+from alerts.channel import Channel
 from alerts.links import Links
 from alerts.reports import ReportService
 from alerts.text import admin_failing_message, admin_recovered_message, alert_message, keyword_message
@@ -45,6 +46,7 @@ class AlertPipeline:
         admin_ids: frozenset[int] = frozenset(),
         failure_alert_after: int = FAILURE_ALERT_AFTER,
         clock: Callable[[], datetime] = utcnow,
+        channel: Channel | None = None,
     ) -> None:
         self.engine = engine
         self.reports = reports
@@ -52,6 +54,7 @@ class AlertPipeline:
         self.admin_ids = admin_ids
         self.failure_alert_after = failure_alert_after
         self.clock = clock
+        self.channel = channel
         self._lock = asyncio.Lock()
 
     async def sweep(self) -> int:
@@ -82,6 +85,8 @@ class AlertPipeline:
             watching = watchers(session, platform_id)
         hits = await asyncio.to_thread(_hits, change, watching) if watching else {}
         languages |= {subscriber.language for subscriber, _ in watching if subscriber.id in hits}
+        if self.channel is not None:
+            languages.add(self.channel.language)
         reports = await self._reports(change, languages | {policy_language})
         main = reports[policy_language]
         messages = {
@@ -105,6 +110,12 @@ class AlertPipeline:
                 session.add(alert)
                 session.flush()
                 deliveries = self._deliveries(session, change, alert, reports, hits)
+                if (
+                    self.channel is not None
+                ):  # in the alert's transaction: posted once, as the alert is made once
+                    deliveries.append(
+                        Delivery(kind=DeliveryKind.CHANNEL, chat_id=self.channel.chat_id, alert_id=alert.id)
+                    )
                 session.add_all(deliveries)
         except IntegrityError:  # another process alerted this change first
             log.info("change of check %s was already alerted", change.check.id)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from html import escape
 
 from aiolimiter import AsyncLimiter
 from cachetools import LRUCache
@@ -22,9 +23,11 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from alerts.admins import enqueue_admin_notices
+from alerts.channel import Channel, channel_post
 from alerts.links import Links
 from alerts.telegram_html import NO_PREVIEW
-from alerts.text import alert_buttons, in_language
+from alerts.text import admin_channel_message, alert_buttons, in_language
 from storage.db import row_id, session_scope
 from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, Subscriber, utcnow
 from storage.outbox import (
@@ -112,8 +115,13 @@ class Sender:
         links: Links,
         policy: SenderPolicy = SenderPolicy(),
         clock: Callable[[], datetime] = utcnow,
+        channel: Channel | None = None,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.engine = engine
+        self.channel = channel
+        self.admin_ids = admin_ids
+        self._channel_refused = False  # admins were told the bot cannot post there (once, until it can)
         self.bot = bot
         self.links = links
         self.policy = policy
@@ -191,6 +199,9 @@ class Sender:
         if delivery.alert_id is None:
             return delivery.text or "", None
         view = self._alert_view(delivery.alert_id)
+        if delivery.kind is DeliveryKind.CHANNEL:
+            channel = self.channel or Channel("@unset")  # refused in _send
+            return channel_post(channel, view.alert, view.platform, view.document, self.links)
         # A follower whose keywords the change mentions, or a keyword watcher: a message of their own.
         text = delivery.text or in_language(view.alert.messages, language)
         alert = view.alert
@@ -236,6 +247,8 @@ class Sender:
         self, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None
     ) -> Callable[[Session], None]:
         """Send one message; returns how to record what happened."""
+        if delivery.kind is DeliveryKind.CHANNEL:
+            return await self._post(delivery, text, markup)
         try:
             await self.bot.send_message(
                 delivery.chat_id,
@@ -259,6 +272,50 @@ class Sender:
             return self._backoff(delivery, error)
         sent_at = self.clock()
         return lambda session: mark_sent(session, row_id(delivery), sent_at)
+
+    async def _post(
+        self, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Callable[[Session], None]:
+        """A post to the channel. Refused (the bot is not an admin there, or it is gone): the admins are
+        told once, the log says how to fix it, and the post is given up; nothing else stops."""
+        if self.channel is None:
+            return partial(mark_failed, delivery_id=row_id(delivery), error="CHANNEL_ID is not set")
+        try:
+            await self.bot.send_message(
+                self.channel.address,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except RetryAfter as error:
+            return self._retry_after(delivery, error)
+        except (Forbidden, BadRequest) as error:
+            return self._channel_refused_by(delivery, error)
+        except TelegramError as error:
+            return self._backoff(delivery, error)
+        self._channel_refused = False
+        sent_at = self.clock()
+        return lambda session: mark_sent(session, row_id(delivery), sent_at)
+
+    def _channel_refused_by(self, delivery: Delivery, error: TelegramError) -> Callable[[Session], None]:
+        target = self.channel.target if self.channel else "?"
+        log.error(
+            "Telegram refused a post to the channel %s (%s): make the bot an administrator of the channel "
+            "with the right to post messages (in the channel: Administrators → Add Admin), or fix CHANNEL_ID",
+            target,
+            error.message,
+        )
+        tell = not self._channel_refused
+        self._channel_refused = True
+
+        def record(session: Session) -> None:
+            mark_failed(session, row_id(delivery), f"channel refused: {error.message}")
+            if tell:
+                text_in = partial(admin_channel_message, escape(target), escape(error.message))
+                enqueue_admin_notices(session, self.admin_ids, text_in)
+
+        return record
 
     def _blocked(self, session: Session, delivery: Delivery, reason: str) -> None:
         pause_subscriber(session, delivery.chat_id, reason)

@@ -173,3 +173,7 @@ def admin_recovered_message(slug: str, kind: str, language: str) -> str:
 
 def admin_llm_cap_message(cap: int, language: str) -> str:
     return say(language, "admin.llm_cap", cap=cap)
+
+
+def admin_channel_message(channel: str, reason: str, language: str) -> str:
+    return say(language, "admin.channel_refused", channel=channel, reason=reason)

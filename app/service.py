@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from telegram import Bot
 
 from alerts.ask import AskService
+from alerts.channel import Channel
 from alerts.digest import enqueue_digests
 from alerts.links import Links
 from alerts.pipeline import AlertPipeline
@@ -165,11 +166,25 @@ class Wiring:
             self.sender.wake.set()
 
 
+def channel_of(settings: Settings) -> Channel | None:
+    """The public channel, when CHANNEL_ID is set and there is a bot to post with."""
+    if settings.CHANNEL_ID is None or settings.TELEGRAM_BOT_TOKEN is None:
+        return None
+    return Channel(settings.CHANNEL_ID, settings.CHANNEL_LANGUAGE)
+
+
 @asynccontextmanager
 async def running_sender(engine: Engine, settings: Settings, bot: Bot, links: Links) -> AsyncIterator[Sender]:
     """The outbox sender on its connected ``bot``; at exit it finishes the messages in flight."""
     async with bot:
-        sender = Sender(engine, bot, links, SenderPolicy(rate=settings.TELEGRAM_RATE))
+        sender = Sender(
+            engine,
+            bot,
+            links,
+            SenderPolicy(rate=settings.TELEGRAM_RATE),
+            channel=channel_of(settings),
+            admin_ids=settings.ADMIN_CHAT_IDS,
+        )
         task = asyncio.create_task(sender.run(), name="outbox sender")
         try:
             yield sender
@@ -245,9 +260,17 @@ async def serve(engine: Engine, settings: Settings) -> None:
     links = Links(str(settings.PUBLIC_URL))
     app = make_web_app(settings, engine, reports, ask)
     server = uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None))
-    wiring = Wiring(
-        AlertPipeline(engine, reports, links, settings.ADMIN_CHAT_IDS, settings.FAILURE_ALERT_AFTER), links
+    if settings.CHANNEL_ID is not None and settings.TELEGRAM_BOT_TOKEN is None:
+        log.warning("CHANNEL_ID is set but TELEGRAM_BOT_TOKEN is not: nothing is posted to the channel")
+    pipeline = AlertPipeline(
+        engine,
+        reports,
+        links,
+        settings.ADMIN_CHAT_IDS,
+        settings.FAILURE_ALERT_AFTER,
+        channel=channel_of(settings),
     )
+    wiring = Wiring(pipeline, links)
 
     async def digest() -> None:
         if enqueue_digests(engine, links, utcnow()) and wiring.sender is not None:

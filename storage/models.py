@@ -283,10 +283,9 @@ class Report(SQLModel, table=True):
 class DeliveryKind(StrEnum):
     """What one delivery carries."""
 
-    ALERT = "alert"  # a change, to a follower: the alert's message in the follower's language (or ``text``)
-    KEYWORD = (
-        "keyword"  # a change that mentions a watched keyword, to a watcher who does not follow: ``text``
-    )
+    ALERT = "alert"  # a change, to a follower: the alert's message in their language (or ``text``)
+    KEYWORD = "keyword"  # a change mentioning a watched keyword, to a watcher who does not follow: ``text``
+    CHANNEL = "channel"  # a change, to CHANNEL_ID: the alert's message in CHANNEL_LANGUAGE
     DIGEST = "digest"  # the week's changes, to a follower who chose the digest: ``text``
     ADMIN = "admin"  # a notice to an admin (a failing document, the model's daily cap): ``text``
 
