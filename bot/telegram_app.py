@@ -13,6 +13,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -35,7 +36,7 @@ from alerts.buttons import (
     keyboard,
     parse_callback,
 )
-from bot import admin, ask, browsing, following, preferences, tracking, watching
+from bot import admin, ask, browsing, following, inline, preferences, tracking, watching
 from bot.conversation import SERVICES, BotServices, chat_of, enter, is_admin, pressed, reply
 from i18n import LANGUAGES, say
 from storage.db import session_scope
@@ -216,6 +217,7 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(MessageHandler(filters.COMMAND, other_command))
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_error_handler(on_error)
     return application
 
