@@ -10,13 +10,17 @@ from sqlmodel import Session, select
 
 import scraping.extract
 import scraping.rules
+from alerts.channel import Channel
 from analysis.diff import build_diff
 from scraping.check import Checker, CheckResult
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, Snapshot, Version
+from storage.subscribers import ensure_subscriber
 from storage.versions import FetchFacts, record_text
+from storage.watches import add_watch
+from tests.alerts.test_channel import channel_pipeline, drain_with
 from tests.alerts.test_delivery import drain, pipeline, subscribe
 from tests.pages import NEW_COMPANY, NEW_PAGE, OLD_COMPANY, OLD_PAGE, SEED_OLD, seed_text
 from tests.scraping.test_check_faults import Tracker
@@ -188,3 +192,29 @@ async def test_after_the_upgrade_an_unchanged_page_is_what_a_later_rule_change_i
     change = await tracker.check()
     assert change.outcome is NEW
     assert_only_the_policy_changed(tracker.engine, change)
+
+
+async def test_a_technical_version_never_matches_a_keyword_nor_is_posted_to_the_channel(tracker, telegram):
+    channel_id = -1001234567890
+    telegram.add_channel("policywatch_cn", channel_id)
+    channel = Channel("@policywatch_cn")
+    tracker.track("/zeekr", Page(OLD_PAGE), **POLICY)
+    await tracker.check()
+    with session_scope(tracker.engine) as session:
+        add_watch(
+            session, ensure_subscriber(session, 601, "private", "zh"), "版权所有", None, 20
+        )  # the footer's
+        add_watch(session, ensure_subscriber(session, 602, "private", "zh"), "吉利", None, 20)
+    tracker.track("/zeekr", Page(OLD_PAGE), **WIDER)  # the footer comes in: technical
+    assert (await tracker.check()).outcome is TECHNICAL
+    await channel_pipeline(tracker.engine, channel).sweep()
+    await drain_with(tracker.engine, telegram, channel)
+    assert telegram.sent_messages() == []
+    tracker.server.pages["/zeekr"] = Page(NEW_PAGE)
+    assert (await tracker.check()).outcome is NEW
+    await channel_pipeline(tracker.engine, channel).sweep()
+    await drain_with(tracker.engine, telegram, channel)
+    assert telegram.to_chat(601) == []
+    (hit,) = telegram.to_chat(602)
+    assert "<b>吉利</b>" in hit.html
+    assert len(telegram.posts(channel_id)) == 1
