@@ -54,7 +54,7 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, _bad_keyword(language, error))
         return
     if not await may_manage(update, context):
-        await reply(update, say(language, "bot.group_admins_only"))
+        await reply(update, say(language, "bot.group_admins_watch"))
         return
     await reply(update, _watch(update, context, language, keyword, platform))
 
@@ -88,7 +88,7 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply(update, _bad_keyword(language, error))
         return
     if not await may_manage(update, context):
-        await reply(update, say(language, "bot.group_admins_only"))
+        await reply(update, say(language, "bot.group_admins_watch"))
         return
     chat = chat_of(update)
     with session_scope(services(context).engine) as session:
@@ -136,7 +136,7 @@ async def watch_button(
         await query.answer(say(language, "bot.gone"))
         return
     if not await may_manage(update, context):
-        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
+        await query.answer(say(language, "bot.group_admins_watch"), show_alert=True)
         return
     await reply(update, _watch(update, context, language, keyword, None))
     await query.answer()
@@ -148,7 +148,7 @@ async def unwatch_button(
     """A Remove button of /watches: the watch goes and the list is refreshed."""
     query = pressed(update)
     if not await may_manage(update, context):
-        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
+        await query.answer(say(language, "bot.group_admins_watch"), show_alert=True)
         return
     chat = chat_of(update)
     with session_scope(services(context).engine) as session:

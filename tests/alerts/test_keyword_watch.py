@@ -119,3 +119,26 @@ async def test_a_platform_limited_watch_and_the_digest(bot, telegram, platforms)
     ]
     with Session(platforms) as session:
         assert session.exec(select(Delivery.kind)).all() == ["digest"]
+
+
+async def test_a_keyword_is_sent_whatever_the_minimum_severity(bot, telegram, platforms):
+    picky, quiet = person(telegram, "en"), person(telegram, "en")
+    subscribe(platforms, picky.chat["id"], ["zeekr"], "en", min_severity="moderate")  # the change is minor
+    subscribe(platforms, quiet.chat["id"], ["zeekr"], "en", min_severity="moderate")
+    await picky.say("/watch 吉利")
+    await pipeline(platforms).sweep()
+    await drain(platforms, telegram)
+    (alert,) = telegram.to_chat(picky.chat["id"])[1:]
+    assert "🔎 Mentions your keyword: 吉利" in alert.text
+    assert telegram.to_chat(quiet.chat["id"]) == []
+
+
+async def test_in_a_group_only_admins_watch(bot, telegram, platforms):
+    group = {"id": -5001, "type": "supergroup", "title": "privacy"}
+    member = person(telegram, "en", group=group)
+    (refused,) = await member.say("/watch face")
+    assert refused.text == "Only the group's administrators can change the group's keywords."
+    telegram.members[(group["id"], member.user["id"])] = "administrator"
+    (done,) = await member.say("/watch face")
+    assert done.text == "✅ You now watch face (every platform)."
+    assert watched(platforms, group["id"]) == ["face"]
