@@ -86,3 +86,20 @@ def test_a_digest_lists_the_alerts_of_followed_platforms_since_its_start(engine)
         chat = ensure_subscriber(session, 1, "private", "en")
         assert [p.slug for _, p in alerts_for_digest(session, chat, NOW - HOUR)] == ["zeekr"]
         assert alerts_for_digest(session, chat, utcnow() + HOUR) == []
+
+
+def test_a_digest_lists_the_alerts_of_tracked_documents_once(engine):
+    from storage.tracking import track
+
+    with session_scope(engine) as session:
+        zeekr, nio, xpeng = (_document(session, slug) for slug in ("zeekr", "nio", "xpeng"))
+        for document in (zeekr, nio, xpeng):
+            _record(session, document, "v1", NOW - 2 * HOUR)
+            _alert(session, _record(session, document, "v2", NOW))
+        chat = ensure_subscriber(session, 1, "private", "en")
+        follow(session, chat, session.get(Platform, zeekr.platform_id))
+        track(session, chat, zeekr)  # followed and tracked: still one alert
+        track(session, chat, nio)
+    with session_scope(engine) as session:
+        chat = ensure_subscriber(session, 1, "private", "en")
+        assert [p.slug for _, p in alerts_for_digest(session, chat, NOW - HOUR)] == ["zeekr", "nio"]
