@@ -227,3 +227,17 @@ async def test_admins_list_tracked_documents_and_get_the_entry_to_promote_one(
     assert "- slug: 127-0-0-1" in entry.text and f"url: {url}" in entry.text
     (unknown,) = await admin.say("/tracked 12345")
     assert "No document added by users has the id 12345" in unknown.text
+
+
+async def test_unfollowing_the_platform_stops_tracking_its_pages(make_bot, telegram, platforms, page_server):
+    await make_bot()
+    url = page_server.serve("/legal/privacy", Page(ENGLISH_POLICY))
+    alice = person(telegram, "en")
+    (preview,) = await alice.say(f"/track {url}")
+    await alice.press(preview, "✅ Track", replies=1)
+    (done,) = await alice.say("/unfollow 127-0-0-1")
+    assert done.text == "You no longer follow Example Bank."
+    assert tracked_urls(platforms, alice.chat["id"]) == []
+    (again,) = await alice.say("/unfollow 127-0-0-1")
+    assert again.text != done.text  # nothing left to stop
+    assert telegram.errors == []
