@@ -11,6 +11,9 @@ day together with the reports (``ReportService.reserve``). Two choices, both in 
   gives a person at most one extra hour's questions, while the daily budget, which is what costs money,
   is durable in the database. The bot refuses past the limit; the web answers with search results
   (retrieval is cheap) and no model call.
+- Questions may use at most half of LLM_DAILY_CALLS a UTC day, so strangers cannot spend what change
+  reports need. That half is counted here, in memory, per process (the shared daily cap stays in the
+  database): a restart lets questions spend at most another half that day.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
+from datetime import date
 from collections.abc import Callable
 from weakref import WeakValueDictionary
 
@@ -91,10 +95,22 @@ class AskService:
         self._lock = threading.Lock()
         # a lock per question being answered; it goes with the last coroutine holding or awaiting it
         self._locks: WeakValueDictionary[AnswerKey, asyncio.Lock] = WeakValueDictionary()
+        self._model_day: tuple[date, int] | None = None  # the UTC day and the model calls /ask made on it
 
     def may_use_model(self, asker: str) -> bool:
         """Count one web question of ``asker``; past the hourly limit it gets search results, no model."""
         return self.limit.take(asker) == 0
+
+    def _take_question_call(self) -> bool:
+        """Count one question's model call against half of LLM_DAILY_CALLS today; False past that half."""
+        today = self.reports.clock().date()
+        with self._lock:
+            day, calls = self._model_day or (today, 0)
+            calls = calls if day == today else 0
+            if calls >= self.reports.daily_calls // 2:
+                return False
+            self._model_day = (today, calls + 1)
+            return True
 
     @property
     def model(self) -> str:
@@ -137,7 +153,7 @@ class AskService:
         answer = quoted(hits, index.threshold, question, language)
         client = self.reports.client
         if answer.kind == "search" and client is not None and use_model:
-            if not await asyncio.to_thread(self.reports.reserve, 1):
+            if not self._take_question_call() or not await asyncio.to_thread(self.reports.reserve, 1):
                 return answer  # over today's budget: search results, asked of the model again tomorrow
             try:
                 timeout = min(self.reports.timeout, MODEL_TIMEOUT)

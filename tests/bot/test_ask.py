@@ -232,3 +232,16 @@ async def test_an_english_policy_answers_english_and_chinese_questions(bot, tele
     (fingerprint,) = await person(telegram, "zh").say("/ask brightline 会读取我的指纹吗?")
     assert cited(fingerprint)[0] == 33 and "never receive or store your fingerprint" in fingerprint.text
     well_formed(telegram)
+
+
+async def test_questions_use_at_most_half_the_daily_budget_and_reports_keep_the_rest(platforms):
+    with ChatServer([Answer(model_reply("Only the result [L118].", [118]))]) as chat:
+        client = AsyncOpenAI(api_key="test-key", base_url=chat.base_url, max_retries=0)
+        reports = ReportService(platforms, client, "test-model", timeout=5, daily_calls=4)
+        service = AskService(reports)
+        version = seed_version(platforms)
+        kinds = [(await service.answer(version, f"does it read my fingerprint {n}?")).kind for n in range(4)]
+        assert kinds == ["model", "model", "search", "search"] and len(chat.requests) == 2
+        assert reports.reserve(1) and reports.reserve(1) and not reports.reserve(1)  # the reports' half
+        with session_scope(platforms) as session:
+            assert calls_on(session, utcnow().date()) == 4
