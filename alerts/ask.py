@@ -21,8 +21,8 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from weakref import WeakValueDictionary
 
 import openai

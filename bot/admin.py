@@ -5,6 +5,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from alerts.buttons import parse_id
 from alerts.telegram_html import fit_blocks
 from alerts.text import failure_text
 from bot.conversation import argument_text, enter, is_admin, lookup, refuse_long, reply, services
@@ -109,7 +110,7 @@ async def tracked_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     with session_scope(services(context).engine) as session:
         rows = user_documents(session)
     if query:
-        chosen = [row for row in rows if query.isdigit() and row.document.id == int(query)]
+        chosen = [row for row in rows if row.document.id == parse_id(query)]
         if not chosen:
             await reply(update, say(language, "admin.tracked_unknown", id=escape(query)))
             return

@@ -6,7 +6,7 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from alerts.buttons import FOLLOW, PAGE, UNFOLLOW, button, keyboard
+from alerts.buttons import FOLLOW, PAGE, UNFOLLOW, button, field_id, keyboard
 from alerts.telegram_html import plain_name, platform_name
 from bot.conversation import (
     argument_text,
@@ -124,7 +124,8 @@ async def follow_button(
     """A Follow or Unfollow button: the answer is a new message, the /list message is refreshed."""
     query = pressed(update)
     with session_scope(services(context).engine) as session:
-        platform = session.get(Platform, int(fields[0])) if fields and fields[0].isdigit() else None
+        platform_id = field_id(fields)
+        platform = session.get(Platform, platform_id) if platform_id is not None else None
     if platform is None or platform.retired_at is not None:
         await query.answer(say(language, "bot.gone"))
         return
@@ -209,6 +210,6 @@ async def platforms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def page_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, fields: list[str]
 ) -> None:
-    page = int(fields[0]) if fields and fields[0].isdigit() else 1
+    page = field_id(fields) or 1
     await replace(update, *platforms_page(context, language, fields[1] if len(fields) > 1 else "", page))
     await pressed(update).answer()

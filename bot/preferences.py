@@ -3,7 +3,7 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from alerts.buttons import SETTING, button, keyboard
+from alerts.buttons import SETTING, button, keyboard, parse_id
 from alerts.telegram_html import report_message
 from bot.conversation import chat_of, enter, may_manage, pressed, reply, services
 from i18n import say
@@ -67,7 +67,7 @@ async def report_button(
 ) -> None:
     """The Full report button of an alert: the whole report, as far as one message holds it."""
     query = pressed(update)
-    ids = [int(field) for field in fields if field.isdigit()]
+    ids = [found for found in (parse_id(field) for field in fields) if found is not None]
     bot_services = services(context)
     with session_scope(bot_services.engine) as session:
         old, new = [session.get(Version, version_id) for version_id in ids] if len(ids) == 2 else [None, None]

@@ -14,7 +14,7 @@ from html import escape
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
-from alerts.buttons import TRACK, TRACK_CANCEL, TRACK_PICK, UNTRACK, button, keyboard
+from alerts.buttons import TRACK, TRACK_CANCEL, TRACK_PICK, UNTRACK, button, field_id, keyboard
 from alerts.telegram_html import platform_name
 from bot.conversation import argument_text, chat_of, enter, is_admin, may_manage, pressed, reply, services
 from i18n import say
@@ -175,7 +175,8 @@ async def pick_button(
     """One of the links found on a homepage: its preview."""
     query = pressed(update)
     offered = _pending(context).get(fields[0], chat_of(update).id) if fields else None
-    index = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
+    index = field_id(fields, 1)
+    index = -1 if index is None else index
     if not isinstance(offered, _Offered) or not 0 <= index < len(offered.links):
         await query.answer(say(language, "bot.gone"))
         return
@@ -300,12 +301,13 @@ async def untrack_button(
 ) -> bool:
     """An Untrack button; True when it was under the /list message, which the caller then re-draws."""
     query = pressed(update)
-    if not fields or not fields[0].isdigit():
+    document_id = field_id(fields)
+    if document_id is None:
         await query.answer(say(language, "bot.gone"))
         return False
     if not await may_manage(update, context):
         await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
         return False
-    await reply(update, _untrack(update, context, language, int(fields[0])))
+    await reply(update, _untrack(update, context, language, document_id))
     await query.answer()
     return fields[1:] == [FROM_LIST]

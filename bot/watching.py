@@ -5,7 +5,7 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from alerts.buttons import UNWATCH, WATCH, button, keyboard
+from alerts.buttons import UNWATCH, WATCH, button, field_id, keyboard
 from alerts.telegram_html import plain_name, platform_name
 from analysis.keywords import MAX_KEYWORD_CHARS, MAX_WATCHES, SUGGESTED, KeywordError, normalize_keyword
 from bot.conversation import argument_text, chat_of, enter, may_manage, pressed, replace, reply, services
@@ -153,7 +153,8 @@ async def unwatch_button(
     chat = chat_of(update)
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
-        watch = session.get(Watch, int(fields[0])) if fields and fields[0].isdigit() else None
+        watch_id = field_id(fields)
+        watch = session.get(Watch, watch_id) if watch_id is not None else None
         keyword = watch.keyword if watch is not None and watch.subscriber_id == subscriber.id else None
         if keyword is not None:
             remove_watch(session, subscriber, keyword)

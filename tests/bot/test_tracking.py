@@ -1,5 +1,6 @@
 """/track and /untrack through the fake Bot API server: previews, discovery, confirming, quota, bad input."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from functools import partial
@@ -241,3 +242,18 @@ async def test_unfollowing_the_platform_stops_tracking_its_pages(make_bot, teleg
     (again,) = await alice.say("/unfollow 127-0-0-1")
     assert again.text != done.text  # nothing left to stop
     assert telegram.errors == []
+
+
+@pytest.mark.parametrize("action", ["d", "x", "f", "u", "r", "k"])
+async def test_forged_button_ids_are_gone_never_an_error(make_bot, telegram, action):
+    await make_bot()
+    alice = person(telegram, "en")
+    (shown,) = await alice.say("/help")
+    for forged in ["²", "٢", "9" * 30, str(2**63), "-1", ""]:
+        fields = {"r": f"{forged}:{forged}", "k": f"token:{forged}"}.get(action, forged)
+        query_id = telegram.press(alice.user, shown, f"{action}:{fields}")
+        assert await asyncio.to_thread(telegram.wait_for, lambda q=query_id: q in telegram.answers)
+        answer = telegram.answers[query_id].get("text")
+        assert answer == "This button has expired; please send the command again.", forged
+    await asyncio.sleep(0.2)
+    assert telegram.to_chat(alice.chat["id"])[1:] == [] and telegram.errors == []
