@@ -19,6 +19,7 @@ from alerts.telegram_html import platform_name
 from bot.conversation import argument_text, chat_of, enter, is_admin, may_manage, pressed, reply, services
 from i18n import say
 from scraping.errors import FetchError
+from scraping.extract import MAX_TITLE_CHARS
 from scraping.preview import PolicyLink, Preview, failure_reason
 from scraping.tracking import add_tracked, existing_document
 from scraping.urls import MAX_URL_LENGTH, BadUrl, normalise_url
@@ -30,6 +31,7 @@ from storage.tracking import track, tracked_count, tracked_documents, untrack
 PENDING = "policywatch.pending_tracks"
 PENDING_SECONDS = 3600
 PENDING_LIMIT = 2000  # tokens kept at once, all chats together; the oldest go first
+PENDING_PER_CHAT = 20  # tokens kept at once per chat, so one chat cannot push out the others' previews
 CONFIRMED = "1"  # Track pressed again on a page that does not look like a policy
 FROM_LIST = "l"
 
@@ -52,15 +54,22 @@ class _Offered:
 class PendingTracks:
     """Previews and offered links waiting for a button, per token, for an hour at most."""
 
-    def __init__(self, limit: int = PENDING_LIMIT, seconds: float = PENDING_SECONDS) -> None:
-        self.limit, self.seconds = limit, seconds
+    def __init__(
+        self, limit: int = PENDING_LIMIT, seconds: float = PENDING_SECONDS, per_chat: int = PENDING_PER_CHAT
+    ) -> None:
+        self.limit, self.seconds, self.per_chat = limit, seconds, per_chat
         self.items: OrderedDict[str, tuple[float, _Previewed | _Offered]] = OrderedDict()
+        self.by_chat: dict[int, OrderedDict[str, None]] = {}  # each chat's tokens, oldest first
 
     def put(self, item: _Previewed | _Offered) -> str:
         token = secrets.token_urlsafe(9)
         self.items[token] = (time.monotonic(), item)
+        mine = self.by_chat.setdefault(item.chat_id, OrderedDict())
+        mine[token] = None
+        while len(mine) > self.per_chat:
+            self.drop(next(iter(mine)))
         while len(self.items) > self.limit:
-            self.items.popitem(last=False)
+            self.drop(next(iter(self.items)))
         return token
 
     def get(self, token: str, chat_id: int) -> _Previewed | _Offered | None:
@@ -68,12 +77,18 @@ class PendingTracks:
         if found is None or found[1].chat_id != chat_id:
             return None
         if time.monotonic() - found[0] > self.seconds:
-            del self.items[token]
+            self.drop(token)
             return None
         return found[1]
 
     def drop(self, token: str) -> None:
-        self.items.pop(token, None)
+        found = self.items.pop(token, None)
+        if found is not None:
+            mine = self.by_chat.get(found[1].chat_id)
+            if mine is not None:
+                mine.pop(token, None)
+                if not mine:
+                    del self.by_chat[found[1].chat_id]
 
 
 def _pending(context: ContextTypes.DEFAULT_TYPE) -> PendingTracks:
@@ -119,7 +134,7 @@ def _preview_text(preview: Preview, language: str) -> str:
         say(
             language,
             "track.preview",
-            title=escape(preview.title or preview.site),
+            title=escape((preview.title or preview.site)[:MAX_TITLE_CHARS]),
             site=escape(preview.site),
             url=escape(preview.url),
             paragraphs=preview.paragraphs,
@@ -179,6 +194,9 @@ async def pick_button(
     index = -1 if index is None else index
     if not isinstance(offered, _Offered) or not 0 <= index < len(offered.links):
         await query.answer(say(language, "bot.gone"))
+        return
+    if not await may_manage(update, context):
+        await query.answer(say(language, "bot.group_admins_only"), show_alert=True)
         return
     await query.answer()
     await _preview(update, context, language, offered.links[index].url)

@@ -165,6 +165,9 @@ def _matched(root: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml
     return [element for element in found if not any(parent in found for parent in element.iterancestors())]
 
 
+MAX_TITLE_CHARS = 200
+
+
 def outline_html(html: str, select: list[str] | None = None, remove: list[str] | None = None) -> Outline:
     """The outline of a page read as extract_html reads it (the text itself comes from extract_html)."""
     root = parse_html(html)
@@ -202,6 +205,7 @@ def outline_html(html: str, select: list[str] | None = None, remove: list[str] |
     )
     if title is None and headings:
         title = headings[0]
+    title = title[:MAX_TITLE_CHARS] if title else title  # a page may send 11,000 characters of title
     return Outline(title, headings, tuple(item for item in dropped if item.chars), links)
 
 

@@ -57,8 +57,8 @@ def failure_reason(error: FetchError) -> str:
     message = str(error)
     if isinstance(error, NotAPage):
         return "type"
-    if "non-public address" in message or "not a public address" in message:
-        return "private"
+    if "non-public address" in message or "not a public address" in message or "cannot resolve" in message:
+        return "private"  # one answer for both, so a stranger cannot probe which internal names exist
     if "is larger than" in message or ("encoded" in message and "times" in message):
         return "size"
     if "timed out" in message:

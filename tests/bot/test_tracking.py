@@ -12,6 +12,7 @@ from alerts.links import Links
 from alerts.reports import ReportService
 from bot.conversation import BotServices
 from bot.telegram_app import build_application, start_bot, stop_bot
+from bot.tracking import PendingTracks, _Offered
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
 from scraping.preview import preview_url
@@ -204,7 +205,7 @@ async def test_a_private_address_is_refused(make_bot, telegram, platforms, page_
     await make_bot(allow_private=False)
     alice = person(telegram, "en")
     (reply,) = await alice.say(f"/track {page_server.serve('/p', Page(ENGLISH_POLICY))}")
-    assert reply.text == "That address is on a private network; I only fetch public pages."
+    assert reply.text.startswith("That address is not a public one I can reach")
     assert page_server.hits("/p") == 0
 
 
@@ -257,3 +258,43 @@ async def test_forged_button_ids_are_gone_never_an_error(make_bot, telegram, act
         assert answer == "This button has expired; please send the command again.", forged
     await asyncio.sleep(0.2)
     assert telegram.to_chat(alice.chat["id"])[1:] == [] and telegram.errors == []
+
+
+async def test_a_page_with_a_huge_title_still_gets_its_preview(make_bot, telegram, page_server: PageServer):
+    await make_bot()
+    huge = ENGLISH_POLICY.replace(b"Privacy Policy | Example Bank", b"Privacy &amp; Policy " * 550)
+    alice = person(telegram, "en")
+    (preview,) = await alice.say(f"/track {page_server.serve('/huge', Page(huge))}")
+    assert preview.text.startswith("Privacy & Policy Privacy & Policy") and len(preview.text) < 1000
+    assert [b["text"] for b in preview.buttons] == ["✅ Track", "Cancel"] and telegram.errors == []
+
+
+async def test_a_private_address_and_a_name_that_does_not_resolve_get_one_answer(
+    make_bot, telegram, page_server: PageServer
+):
+    await make_bot(allow_private=False)
+    alice = person(telegram, "en")
+    (private,) = await alice.say(f"/track {page_server.serve('/p', Page(ENGLISH_POLICY))}")
+    (unknown,) = await alice.say("/track http://intranet-wiki.invalid/privacy")
+    assert private.text == unknown.text and "invalid" not in unknown.text
+
+
+async def test_only_group_admins_pick_a_link_found_on_a_homepage(make_bot, telegram, page_server: PageServer):
+    await make_bot()
+    home = page_server.serve("/", Page(HOMEPAGE))
+    page_server.serve("/legal/privacy", Page(ENGLISH_POLICY))
+    group = {"id": -100888, "type": "supergroup", "title": "Privacy fans"}
+    admin, member = person(telegram, "en", group=group), person(telegram, "en", group=group)
+    telegram.members[(group["id"], admin.user["id"])] = "administrator"
+    (offer,) = await admin.say(f"/track {home}")
+    answer, _ = await member.press(offer, "Privacy Policy")
+    assert answer["text"] == "Only the group's administrators can follow or unfollow platforms for the group."
+    assert page_server.hits("/legal/privacy") == 0
+
+
+def test_one_chat_cannot_push_out_the_previews_of_others():
+    pending = PendingTracks(limit=100, per_chat=5)
+    theirs = pending.put(_Offered(1, ()))
+    mine = [pending.put(_Offered(2, ())) for _ in range(200)]
+    assert pending.get(theirs, 1) is not None
+    assert [pending.get(token, 2) is not None for token in mine[-6:]] == [False, *[True] * 5]
