@@ -285,7 +285,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
             settings.ADMIN_CHAT_IDS,
             run_checks,
             ask,
-            previewer=partial(preview_url, fetcher),
+            # a preview is one plain attempt (no retries, no browser), within tracking.PREVIEW_SECONDS
+            previewer=partial(preview_url, Fetcher(fetcher.client, fetcher.limiter, attempts=1)),
             track_quota=settings.TRACK_QUOTA,
         )
 

@@ -204,6 +204,10 @@ COMMANDS = {
 }
 
 
+SLOW_COMMANDS = frozenset({"track", "ask"})
+SLOW_BUTTONS = f"^({TRACK_PICK}|{REPORT}):"  # a found link's preview; a full report (it may ask the model)
+
+
 def build_application(token: str, base_url: str, bot_services: BotServices) -> Application:
     """The bot, talking to the Bot API server at ``base_url`` (Telegram's, a self-hosted one, or a test's).
 
@@ -214,8 +218,10 @@ def build_application(token: str, base_url: str, bot_services: BotServices) -> A
     application = ApplicationBuilder().token(token).base_url(base_url).rate_limiter(limiter).build()
     application.bot_data[SERVICES] = bot_services
     for name, handler in COMMANDS.items():
-        application.add_handler(CommandHandler(name, handler))
+        # /track fetches a page and /ask may wait for the model: others' updates go on meanwhile
+        application.add_handler(CommandHandler(name, handler, block=name not in SLOW_COMMANDS))
     application.add_handler(MessageHandler(filters.COMMAND, other_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=SLOW_BUTTONS, block=False))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_error_handler(on_error)

@@ -5,6 +5,7 @@ What a button refers to (a previewed page, the links found on one) waits here in
 random token, since callback data holds 64 bytes and a URL does not fit: an expired token is "gone".
 """
 
+import asyncio
 import secrets
 import time
 from collections import OrderedDict
@@ -14,6 +15,7 @@ from html import escape
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
+from alerts.ask import RateLimit
 from alerts.buttons import TRACK, TRACK_CANCEL, TRACK_PICK, UNTRACK, button, field_id, keyboard
 from alerts.telegram_html import platform_name
 from bot.conversation import argument_text, chat_of, enter, is_admin, may_manage, pressed, reply, services
@@ -32,6 +34,9 @@ PENDING = "policywatch.pending_tracks"
 PENDING_SECONDS = 3600
 PENDING_LIMIT = 2000  # tokens kept at once, all chats together; the oldest go first
 PENDING_PER_CHAT = 20  # tokens kept at once per chat, so one chat cannot push out the others' previews
+PREVIEWS = "policywatch.preview_limit"
+PREVIEWS_PER_MINUTE = 5  # per chat, in memory: each preview makes the bot fetch a page
+PREVIEW_SECONDS = 15.0  # a preview gives up after this long (one attempt, no browser: see app.service)
 CONFIRMED = "1"  # Track pressed again on a page that does not look like a policy
 FROM_LIST = "l"
 
@@ -153,8 +158,16 @@ def _preview_text(preview: Preview, language: str) -> str:
 async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, url: str) -> None:
     """Fetch and show the page with Track and Cancel, or the policy links found on it, or why not."""
     chat_id = chat_of(update).id
+    limit = context.application.bot_data.setdefault(PREVIEWS, RateLimit(PREVIEWS_PER_MINUTE, 60.0))
+    if wait := limit.take(str(chat_id)):
+        await reply(update, say(language, "track.too_many", seconds=max(int(wait), 1)))
+        return
     try:
-        preview = await services(context).preview(url)
+        async with asyncio.timeout(PREVIEW_SECONDS):
+            preview = await services(context).preview(url)
+    except TimeoutError:
+        await reply(update, say(language, "track.fail_timeout"))
+        return
     except BadUrl:
         await reply(update, say(language, "track.bad_url"))
         return

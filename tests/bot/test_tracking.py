@@ -298,3 +298,27 @@ def test_one_chat_cannot_push_out_the_previews_of_others():
     mine = [pending.put(_Offered(2, ())) for _ in range(200)]
     assert pending.get(theirs, 1) is not None
     assert [pending.get(token, 2) is not None for token in mine[-6:]] == [False, *[True] * 5]
+
+
+async def test_a_slow_preview_does_not_hold_up_anyone_else(make_bot, telegram, page_server: PageServer):
+    await make_bot()
+    url = page_server.serve("/slow", Page(ENGLISH_POLICY, delay=3))
+    alice, bob = person(telegram, "en"), person(telegram, "en")
+    telegram.write(alice.chat, alice.user, f"/track {url}")
+    (helped,) = await bob.say("/help")
+    assert telegram.to_chat(alice.chat["id"]) == []  # the preview is still on its way
+    assert await asyncio.to_thread(telegram.wait_for, lambda: telegram.to_chat(alice.chat["id"]))
+    (preview,) = telegram.to_chat(alice.chat["id"])
+    assert preview.at > helped.at and preview.text.startswith("Privacy Policy | Example Bank")
+
+
+async def test_five_previews_a_minute_per_chat(make_bot, telegram, page_server: PageServer):
+    await make_bot()
+    alice, bob = person(telegram, "en"), person(telegram, "en")
+    for n in range(5):
+        (preview,) = await alice.say(f"/track {page_server.serve(f'/p{n}', Page(SHORT_PAGE))}")
+        assert preview.buttons
+    (refused,) = await alice.say(f"/track {page_server.serve('/p5', Page(SHORT_PAGE))}")
+    assert refused.text.startswith("Too many previews") and page_server.hits("/p5") == 0
+    (other,) = await bob.say(f"/track {page_server.url('/p5')}")
+    assert other.buttons
