@@ -23,7 +23,7 @@ from analysis.diff import build_diff
 from analysis.keywords import Hit, Side, changed_sentences, keyword_hits
 from analysis.language import document_language
 from analysis.report import ChangeReport
-from storage.alerts import PendingChange, changes_without_alert, followers, wants_instantly
+from storage.alerts import PendingChange, changes_without_alert, recipients, wants_instantly
 from storage.db import row_id, session_scope
 from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, Subscriber, Watch, utcnow
 from storage.stats import Failure, recent_failures
@@ -78,15 +78,24 @@ class AlertPipeline:
         wants it now: one message per person, the follow alert naming the keywords it mentions."""
         policy_language = document_language(change.new.text)
         platform_id = row_id(change.platform)
+        # Anyone may add a page: its changes go only to the chats tracking it (their keywords named in
+        # their alert), never to other watchers or the channel; with none, nothing is made for nobody.
+        added = change.document.added_by_users
         with Session(self.engine) as session:
-            languages = {
-                subscriber.language for subscriber in followers(session, platform_id, row_id(change.document))
-            }
+            receiving = recipients(session, change.document)
             watching = watchers(session, platform_id)
+        if added:
+            if not receiving:
+                log.info("change of check %s: nobody tracks %s", change.check.id, change.document.url)
+                return 0
+            tracking = {subscriber.id for subscriber in receiving}
+            watching = [(subscriber, watch) for subscriber, watch in watching if subscriber.id in tracking]
+        languages = {subscriber.language for subscriber in receiving}
         hits = await asyncio.to_thread(_hits, change, watching) if watching else {}
         languages |= {subscriber.language for subscriber, _ in watching if subscriber.id in hits}
-        if self.channel is not None:
-            languages.add(self.channel.language)
+        channel = None if added else self.channel
+        if channel is not None:
+            languages.add(channel.language)
         reports = await self._reports(change, languages | {policy_language})
         main = reports[policy_language]
         messages = {
@@ -110,11 +119,9 @@ class AlertPipeline:
                 session.add(alert)
                 session.flush()
                 deliveries = self._deliveries(session, change, alert, reports, hits)
-                if (
-                    self.channel is not None
-                ):  # in the alert's transaction: posted once, as the alert is made once
+                if channel is not None:  # in the alert's transaction: posted once, as the alert is made once
                     deliveries.append(
-                        Delivery(kind=DeliveryKind.CHANNEL, chat_id=self.channel.chat_id, alert_id=alert.id)
+                        Delivery(kind=DeliveryKind.CHANNEL, chat_id=channel.chat_id, alert_id=alert.id)
                     )
                 session.add_all(deliveries)
         except IntegrityError:  # another process alerted this change first
@@ -146,7 +153,7 @@ class AlertPipeline:
         A keyword is asked for by name: it is sent whatever the person's minimum severity."""
         deliveries = []
         following = set()
-        for s in followers(session, row_id(change.platform), row_id(change.document)):
+        for s in recipients(session, change.document):
             following.add(s.id)
             found = hits.get(row_id(s), [])
             if not (

@@ -19,7 +19,7 @@ from i18n import kind_namer, language_of, say
 from storage.db import session_scope
 from storage.search import MAX_QUERY_CHARS, platforms_matching
 from storage.subscribers import get_subscriber
-from web.queries import ChangeEntry, change_entries, every_history, histories
+from web.queries import ChangeEntry, catalog_histories, change_entries, every_history, histories
 from web.summaries import Summaries, Summary
 
 CACHE_SECONDS = 60  # Telegram keeps an answer this long (per person: results follow their language)
@@ -46,7 +46,7 @@ def latest_changes(engine: Engine, text: str, language: str) -> list[tuple[Chang
             found = platforms_matching(session, text[:MAX_QUERY_CHARS])[:MAX_PLATFORMS]
             entries = change_entries([(platform, histories(session, platform)) for platform in found])
         else:
-            entries = change_entries(every_history(session))
+            entries = change_entries(catalog_histories(every_history(session)))
         entries = entries[:MAX_RESULTS]
         summaries = _summaries.of(session, [entry.pair for entry in entries], language)
     return [(entry, summaries.get(entry.pair)) for entry in entries]

@@ -253,7 +253,7 @@ async def track_button(
         return
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
-        document = add_tracked(session, previewed.url, previewed.kind, previewed.title, utcnow())
+        document = add_tracked(session, previewed.url, previewed.kind, utcnow())
         platform = session.get_one(Platform, document.platform_id)
         added = track(session, subscriber, document)
         answer = say(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from analysis.dates import stated_dates
 from analysis.diff import build_diff
@@ -17,7 +17,16 @@ from scraping.fetch import Fetcher
 from scraping.rules import Rules, read_text, reread, reread_version
 from scraping.verdict import Verdict, judge_text
 from storage.db import row_id, session_scope
-from storage.models import UNKNOWN_FINGERPRINT, CheckOutcome, Document, FailureKind, Platform, Version, utcnow
+from storage.models import (
+    UNKNOWN_FINGERPRINT,
+    CheckOutcome,
+    Document,
+    FailureKind,
+    Platform,
+    Tracking,
+    Version,
+    utcnow,
+)
 from storage.snapshots import RawResponse, Retention, prune_snapshots, store_snapshot
 from storage.versions import (
     ChangeSize,
@@ -84,11 +93,15 @@ class CheckResult:
 
 
 def active_targets(session: Session, platform_ids: Iterable[int] | None = None) -> list[Target]:
-    """The documents still in the catalog, optionally of some platforms only."""
+    """The documents to check, optionally of some platforms only: in service, and one added by users only
+    while someone tracks it (its alerts go to its trackers alone)."""
     query = (
         select(Document, Platform)
         .join(Platform, col(Platform.id) == col(Document.platform_id))
-        .where(col(Document.retired_at).is_(None))
+        .where(
+            col(Document.retired_at).is_(None),
+            or_(~col(Document.added_by_users), col(Document.id).in_(select(Tracking.document_id))),
+        )
         .order_by(col(Platform.slug), col(Document.kind))
     )
     if platform_ids is not None:

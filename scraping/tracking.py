@@ -1,4 +1,4 @@
-"""Where a tracked page belongs: the catalog document it already is, a catalog platform, or its own site."""
+"""Where a tracked page belongs: the catalog document it already is, else a users' platform of its site."""
 
 import re
 from datetime import datetime
@@ -15,42 +15,28 @@ _TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:]\s+|\s*[|｜_]\s*")
 _MAX_NAME = 60
 
 
+def _without_scheme(url: str) -> str:
+    return url.partition("://")[2]
+
+
 def existing_document(session: Session, normalised_url: str) -> Document | None:
-    """The document in service that a normalised URL names: one people added, or a catalog document."""
+    """The document in service that a normalised URL names: one people added, or a catalog document.
+
+    A catalog document matches only at its own address (normalised, http or https alike).
+    """
     added = document_at(session, normalised_url)
     if added is not None:
         return added
+    address = _without_scheme(normalised_url)
     for document in session.exec(
         select(Document).where(col(Document.retired_at).is_(None), ~col(Document.added_by_users))
     ):
         try:
-            if normalise_url(document.url) == normalised_url:
+            if _without_scheme(normalise_url(document.url)) == address:
                 return document
         except ValueError:
             continue
     return None
-
-
-def catalog_platform_for(session: Session, normalised_url: str) -> Platform | None:
-    """The catalog platform on whose domain the page lies: the same host first, then the same domain."""
-    host = host_of(normalised_url)
-    domain = registrable_domain(host)
-    same_domain: Platform | None = None
-    rows = session.exec(
-        select(Platform, Document)
-        .join(Document, col(Document.platform_id) == col(Platform.id))
-        .where(
-            col(Platform.retired_at).is_(None), ~col(Platform.added_by_users), ~col(Document.added_by_users)
-        )
-        .order_by(col(Platform.slug))
-    )
-    for platform, document in rows:
-        document_host = host_of(document.url)
-        if document_host == host:
-            return platform
-        if same_domain is None and registrable_domain(document_host) == domain:
-            same_domain = platform
-    return same_domain
 
 
 def site_platform(normalised_url: str, title: str | None) -> NewPlatform:
@@ -64,20 +50,18 @@ def site_platform(normalised_url: str, title: str | None) -> NewPlatform:
     return NewPlatform(slug=slug, name=name[:_MAX_NAME])
 
 
-def add_tracked(session: Session, url: str, kind: str, title: str | None, now: datetime) -> Document:
+def add_tracked(session: Session, url: str, kind: str, now: datetime) -> Document:
     """The document people follow when they track ``url``: the existing one, else a new user-added one.
 
-    ``url`` is normalised here (BadUrl when it cannot be); a new document attaches to the catalog
-    platform whose domain it lies on, else to a platform named from the site, added by users.
+    ``url`` is normalised here (BadUrl when it cannot be). Only a catalog document's own address follows
+    that document; any other page, even on a catalog platform's domain (many host pages anyone can
+    make), goes to a platform of its site added by users, named from the domain, never from the page.
     """
     normalised = normalise_url(url)
     existing = existing_document(session, normalised)
     if existing is not None and not existing.added_by_users:
         return existing
-    owner: Platform | NewPlatform = catalog_platform_for(session, normalised) or site_platform(
-        normalised, title
-    )
-    return add_user_document(session, normalised, kind, owner, now)
+    return add_user_document(session, normalised, kind, site_platform(normalised, None), now)
 
 
 def promotion_snippet(platform: Platform, document: Document) -> str:

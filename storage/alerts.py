@@ -92,6 +92,25 @@ def followers(session: Session, platform_id: int, document_id: int | None = None
     )
 
 
+def recipients(session: Session, document: Document) -> list[Subscriber]:
+    """Who hears of a document's changes: for one added by users, only the chats tracking it (anyone may
+    add a page, so it never reaches a platform's followers); else ``followers``."""
+    if document.added_by_users:
+        return list(
+            session.exec(
+                select(Subscriber)
+                .where(
+                    col(Subscriber.id).in_(
+                        select(Tracking.subscriber_id).where(Tracking.document_id == document.id)
+                    ),
+                    col(Subscriber.is_active),
+                )
+                .order_by(col(Subscriber.id))
+            )
+        )
+    return followers(session, document.platform_id, document.id)
+
+
 def wants_instantly(subscriber: Subscriber, severity: Severity) -> bool:
     """Instant alerts (not the digest) at or above the subscriber's minimum severity."""
     return not subscriber.digest and Severity(severity).rank >= Severity(subscriber.min_severity).rank
@@ -100,7 +119,8 @@ def wants_instantly(subscriber: Subscriber, severity: Severity) -> bool:
 def alerts_for_digest(
     session: Session, subscriber: Subscriber, since: datetime
 ) -> list[tuple[Alert, Platform]]:
-    """The alerts since ``since`` of the platforms a subscriber follows, oldest first."""
+    """The alerts since ``since`` of the platforms a subscriber follows (their documents added by users
+    only when tracked) and of the documents they track, oldest first."""
     return list(
         session.exec(
             select(Alert, Platform)
@@ -110,7 +130,8 @@ def alerts_for_digest(
                 or_(
                     col(Platform.id).in_(
                         select(Subscription.platform_id).where(Subscription.subscriber_id == subscriber.id)
-                    ),
+                    )
+                    & ~col(Document.added_by_users),
                     col(Document.id).in_(
                         select(Tracking.document_id).where(Tracking.subscriber_id == subscriber.id)
                     ),
@@ -123,13 +144,13 @@ def alerts_for_digest(
 
 
 def alerts_since(session: Session, since: datetime) -> list[tuple[Alert, Platform]]:
-    """Every alert since ``since``, oldest first, with its platform."""
+    """Every alert since ``since`` of a catalog document (not of one added by users), oldest first."""
     return list(
         session.exec(
             select(Alert, Platform)
             .join(Document, col(Document.id) == col(Alert.document_id))
             .join(Platform, col(Platform.id) == col(Document.platform_id))
-            .where(col(Alert.created_at) >= since)
+            .where(col(Alert.created_at) >= since, ~col(Document.added_by_users))
             .order_by(col(Alert.id))
         ).all()
     )

@@ -54,6 +54,14 @@ def _platforms(session: Session, include_retired: bool) -> list[Platform]:
     return list(session.exec(query))
 
 
+def _exact(platforms: list[Platform], folded: str) -> list[Platform]:
+    """The platforms ``folded`` spells exactly; the catalog's alone when one is among them (a platform
+    added by users is named by whoever added a page, so it never takes or blurs a catalog name)."""
+    exact = [platform for platform in platforms if folded in search_keys(platform)]
+    catalog = [platform for platform in exact if not platform.added_by_users]
+    return catalog or exact
+
+
 def find_platforms(
     session: Session, query: str, *, include_retired: bool = False, limit: int = 10
 ) -> list[Platform]:
@@ -62,10 +70,10 @@ def find_platforms(
     if not folded:
         return []
     platforms = _platforms(session, include_retired)
-    keys = [search_keys(platform) for platform in platforms]
-    exact = [platform for platform, spellings in zip(platforms, keys, strict=True) if folded in spellings]
+    exact = _exact(platforms, folded)
     if exact:
         return exact[:limit]
+    keys = [search_keys(platform) for platform in platforms]
     choices = {(index, key): key for index, spellings in enumerate(keys) for key in spellings}
     scored = process.extract(folded, choices, scorer=_closeness, score_cutoff=FUZZY_CUTOFF, limit=None)
     ranked: list[Platform] = []
@@ -79,7 +87,7 @@ def resolve_platform(session: Session, query: str, *, include_retired: bool = Tr
     """The one platform ``query`` names; raises PlatformLookupError with suggestions otherwise."""
     found = find_platforms(session, query, include_retired=include_retired)
     folded = _fold(query[:MAX_QUERY_CHARS])
-    exact = [p for p in found if folded in search_keys(p)]
+    exact = _exact(found, folded)
     if len(exact) == 1:
         return exact[0]
     if not exact and len(found) == 1:  # one close spelling, such as a typo
@@ -97,5 +105,5 @@ def platforms_matching(session: Session, query: str | None, limit: int = 50) -> 
 def platform_named(session: Session, name: str) -> Platform | None:
     """The active platform ``name`` spells exactly (slug, name, alias or pinyin), typos not forgiven."""
     folded = _fold(name[:MAX_QUERY_CHARS])
-    exact = [p for p in _platforms(session, include_retired=False) if folded in search_keys(p)]
+    exact = _exact(_platforms(session, include_retired=False), folded)
     return exact[0] if len(exact) == 1 else None

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from storage.db import row_id
-from storage.models import Document, Platform, Subscriber, Subscription, Tracking
+from storage.models import Document, Platform, Subscriber, Tracking
 
 
 def url_key(normalised_url: str) -> str:
@@ -162,8 +162,8 @@ def document_trackers(session: Session, document_id: int) -> list[Subscriber]:
 def retire_untracked(session: Session, before: datetime, now: datetime) -> list[Document]:
     """Retire the user-added documents nobody has tracked since ``before`` (their history stays).
 
-    A document whose platform has followers is followed through it and stays. A users' platform left
-    with no document in service retires with them.
+    Only trackers count (a user-added document's alerts go to them alone; untracked, it is not checked),
+    never its platform's followers. A users' platform left with no document in service retires too.
     """
     stale = list(
         session.exec(
@@ -172,7 +172,7 @@ def retire_untracked(session: Session, before: datetime, now: datetime) -> list[
                 col(Document.retired_at).is_(None),
                 col(Document.unfollowed_at).is_not(None),
                 col(Document.unfollowed_at) <= before,
-                col(Document.platform_id).not_in(select(Subscription.platform_id)),
+                col(Document.id).not_in(select(Tracking.document_id)),
             )
         )
     )

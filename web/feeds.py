@@ -7,7 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.links import path_for_route
-from web.queries import ChangeEntry, change_entries, every_history, histories, platform_by_slug
+from web.queries import (
+    ChangeEntry,
+    catalog_histories,
+    change_entries,
+    every_history,
+    histories,
+    platform_by_slug,
+)
 
 MAX_ENTRIES = 50
 
@@ -26,7 +33,7 @@ def _feed(request: Request, title: str, entries: list[ChangeEntry], alternate: s
 
 def all_changes(request: Request) -> Response:
     with Session(request.app.state.engine) as session:
-        entries = change_entries(every_history(session))
+        entries = change_entries(catalog_histories(every_history(session)))
     return _feed(request, "PolicyWatch", entries, path_for_route(request, "home"))
 
 

@@ -24,6 +24,7 @@ from web.links import public_link
 from web.previews import Preview, change_preview, glance, platform_name, version_title
 from web.queries import (
     ChangeEntry,
+    catalog_histories,
     change_entries,
     document_by_path,
     every_history,
@@ -102,7 +103,11 @@ def home(request: Request) -> Response:
         kinds = sorted({history.document.kind for _, documents in everything for history in documents})
         kind = params.get("kind", "")
         kind = kind if kind in kinds else ""
-        entries = [entry for entry in change_entries(everything) if not kind or entry.document.kind == kind]
+        entries = [
+            entry
+            for entry in change_entries(catalog_histories(everything))
+            if not kind or entry.document.kind == kind
+        ]
         changes, summaries = summarized(request, session, entries, language, severity, HOME_CHANGES)
         matching = platforms_matching(session, query or None)
     by_id = {row_id(platform): documents for platform, documents in everything}

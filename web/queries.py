@@ -36,6 +36,15 @@ def every_history(session: Session) -> PlatformHistories:
     return [(platform, histories(session, platform)) for platform in platforms]
 
 
+def catalog_histories(platforms: PlatformHistories) -> PlatformHistories:
+    """The histories without the documents people added with /track: what lists of every platform's
+    changes show (home, /weekly, the feed of all, inline mode); a platform's own page still shows them."""
+    return [
+        (platform, [history for history in documents if not history.document.added_by_users])
+        for platform, documents in platforms
+    ]
+
+
 @dataclass(frozen=True)
 class ChangeEntry:
     """A change (never a baseline) with the platform and document it belongs to."""

@@ -16,7 +16,7 @@ from web.i18n import pick_language
 from web.links import public_link
 from web.pages import render, summarized
 from web.previews import Preview
-from web.queries import ChangeEntry, change_entries, every_history
+from web.queries import ChangeEntry, catalog_histories, change_entries, every_history
 from web.weeks import FIRST_YEAR, Week, WeekError
 
 
@@ -50,7 +50,10 @@ def weekly(request: Request) -> Response:
             return RedirectResponse(public_link(request, "weekly", week=week.canonical), status_code=308)
     with Session(request.app.state.engine) as session:
         entries, summaries = summarized(
-            request, session, change_entries(every_history(session), week.start, week.end), language
+            request,
+            session,
+            change_entries(catalog_histories(every_history(session)), week.start, week.end),
+            language,
         )
     by_severity: dict[Severity, list[ChangeEntry]] = {}
     for entry in entries:

@@ -38,7 +38,7 @@ async def test_two_people_track_one_page_and_get_one_alert_each(
     telegram, page_server, catalog, database_url, tmp_path
 ):
     catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
-    # Another host than the catalog's 127.0.0.1, or the page would attach to ZEEKR (same domain).
+    # Another host than the catalog's 127.0.0.1: its own platform, named from the site (localhost).
     home, policy, other = (
         page_server.serve(path, Page(body)).replace("127.0.0.1", "localhost")
         for path, body in (
@@ -55,12 +55,12 @@ async def test_two_people_track_one_page_and_get_one_alert_each(
         (offer,) = await alice.say(f"/track {home}")
         _, (preview,) = await alice.press(offer, "Privacy Policy", replies=1)
         _, (tracked,) = await alice.press(preview, "✅ Track", replies=1)
-        assert tracked.text.startswith("✅ Now tracking Example Bank: " + policy)
+        assert tracked.text.startswith("✅ Now tracking localhost: " + policy)
         (variant,) = await bob.say(
             f"/track {policy.replace('http://', 'HTTP://')}?utm_campaign=x&from=app#top"
         )
         _, (done,) = await bob.press(variant, "✅ 跟踪", replies=1)
-        assert done.text.startswith("✅ 已开始跟踪 Example Bank:" + policy)
+        assert done.text.startswith("✅ 已开始跟踪 localhost:" + policy)
         (refused,) = await bob.say(f"/track {other}")
         assert "你已跟踪 1 个文档" in refused.text
         wait_until(lambda: versions_of_tracked(database_url) == 1, process=process)  # the baseline
@@ -77,8 +77,8 @@ async def test_two_people_track_one_page_and_get_one_alert_each(
     assert process.returncode == 0, err
     (english,) = alerts_to(telegram, alice.chat["id"])
     (chinese,) = alerts_to(telegram, bob.chat["id"])
-    assert english.text.startswith("🔔 Example Bank · Privacy policy changed")
-    assert chinese.text.startswith("🔔 Example Bank · 隐私政策 有更新")
+    assert english.text.startswith("🔔 localhost · Privacy policy changed")
+    assert chinese.text.startswith("🔔 localhost · 隐私政策 有更新")
     assert page_server.hits("/other/privacy") == 0  # past the quota nothing is fetched
     assert versions_of_tracked(database_url) == 2
     assert telegram.errors == []

@@ -94,19 +94,19 @@ async def test_two_people_track_variants_of_one_page_and_share_one_document(
     assert "does not look like a policy" not in preview.text
     assert [b["text"] for b in preview.buttons] == ["✅ Track", "Cancel"]
     _, (tracked,) = await alice.press(preview, "✅ Track", replies=1)
-    assert tracked.text.startswith("✅ Now tracking Example Bank: " + url)
+    assert tracked.text.startswith("✅ Now tracking 127.0.0.1: " + url)  # the site, never the title
     (chinese,) = await bob.say(f"/track {url.upper().replace('/LEGAL/PRIVACY', '/legal/privacy')}?spm=a.b")
     assert [b["text"] for b in chinese.buttons] == ["✅ 跟踪", "取消"]
     assert "更新日期:2025-03-03" in chinese.text
     _, (done,) = await bob.press(chinese, "✅ 跟踪", replies=1)
-    assert done.text.startswith("✅ 已开始跟踪 Example Bank")
+    assert done.text.startswith("✅ 已开始跟踪 127.0.0.1")
     assert tracked_urls(platforms, alice.chat["id"]) == tracked_urls(platforms, bob.chat["id"]) == [url]
     with Session(platforms) as session:
         (document,) = session.exec(select(Document).where(col(Document.added_by_users))).all()
         platform = session.get_one(Platform, document.platform_id)
-    assert platform.added_by_users and platform.name_en == "Example Bank"
-    (found,) = await alice.say("/platforms example bank")
-    assert "• Example Bank / Example Bank (127-0-0-1) · added by users" in found.text
+    assert platform.added_by_users and platform.name_en == "127.0.0.1"
+    (found,) = await alice.say("/platforms 127.0.0.1")
+    assert "• 127.0.0.1 / 127.0.0.1 (127-0-0-1) · added by users" in found.text
     (listed,) = await alice.say("/list")
     assert "The pages you track" in listed.text and url in listed.text
     _, (stopped,) = await alice.press(listed, f"Untrack {url.split('://')[1]}"[:47], replies=1)
@@ -238,7 +238,7 @@ async def test_unfollowing_the_platform_stops_tracking_its_pages(make_bot, teleg
     (preview,) = await alice.say(f"/track {url}")
     await alice.press(preview, "✅ Track", replies=1)
     (done,) = await alice.say("/unfollow 127-0-0-1")
-    assert done.text == "You no longer follow Example Bank."
+    assert done.text == "You no longer follow 127.0.0.1."
     assert tracked_urls(platforms, alice.chat["id"]) == []
     (again,) = await alice.say("/unfollow 127-0-0-1")
     assert again.text != done.text  # nothing left to stop

@@ -161,18 +161,20 @@ async def test_a_transient_retry_never_comes_after_the_normal_due_time(engine, p
                 assert due == expected
 
 
-async def test_a_page_nobody_follows_for_30_days_is_retired_by_the_ticks_and_no_longer_checked(engine):
+async def test_a_page_nobody_tracks_is_not_checked_and_retires_after_30_days_followers_or_not(engine):
     from scraping.tracking import add_tracked
     from storage.subscribers import ensure_subscriber, follow
     from storage.tracking import track, untrack
 
     clock = Clock()
     with session_scope(engine) as session:
-        alone = add_tracked(session, "https://bank.example.org/privacy", "privacy_policy", None, clock.now)
-        followed = add_tracked(session, "https://shop.example.net/privacy", "privacy_policy", None, clock.now)
+        alone = add_tracked(session, "https://bank.example.org/privacy", "privacy_policy", clock.now)
+        followed = add_tracked(session, "https://shop.example.net/privacy", "privacy_policy", clock.now)
+        kept = add_tracked(session, "https://shop.example.net/terms", "terms", clock.now)
         chat = ensure_subscriber(session, 1, "private", "en")
-        for document in (alone, followed):
+        for document in (alone, followed, kept):
             track(session, chat, document)
+        for document in (alone, followed):
             untrack(session, chat, document, clock.now)
         follow(
             session,
@@ -180,12 +182,15 @@ async def test_a_page_nobody_follows_for_30_days_is_retired_by_the_ticks_and_no_
             session.get(Platform, followed.platform_id),
         )
     scheduler = CheckScheduler(engine, None, HOUR, idle, clock=clock)
+    # Nobody tracks them: not checked, whoever follows their platform; the tracked one is.
+    assert [t.url for t in scheduler.claim_due()] == ["https://shop.example.net/terms"]
     assert scheduler.retire_unfollowed() == []
     clock.now += timedelta(days=30, minutes=1)
-    assert [d.url for d in scheduler.retire_unfollowed()] == ["https://bank.example.org/privacy"]
-    assert [t.url for t in scheduler.claim_due()] == ["https://shop.example.net/privacy"]
+    retired = sorted(d.url for d in scheduler.retire_unfollowed())
+    assert retired == ["https://bank.example.org/privacy", "https://shop.example.net/privacy"]
     with Session(engine) as session:
         assert (
             session.get(Document, alone.id).retired_at is not None
         )  # the history stays: retired, not deleted
-        assert session.get(Document, followed.id).retired_at is None  # its platform is followed
+        assert session.get(Document, followed.id).retired_at is not None  # followers do not keep it
+        assert session.get(Document, kept.id).retired_at is None

@@ -7,9 +7,10 @@ from sqlmodel import select
 from scraping.catalog import parse_catalog
 from scraping.sync import sync_catalog
 from scraping.tracking import add_tracked
-from storage.alerts import followers
-from storage.db import row_id, session_scope
+from storage.alerts import followers, recipients
+from storage.db import session_scope
 from storage.models import Document, Platform
+from storage.search import find_platforms, platform_named, resolve_platform
 from storage.subscribers import ensure_subscriber, follow
 from storage.tracking import retire_untracked, track, tracked_count, tracked_documents, untrack
 
@@ -36,11 +37,9 @@ platforms:
 def test_variants_of_a_url_are_one_document_shared_by_everyone(engine):
     with session_scope(engine) as session:
         first = add_tracked(
-            session, "https://Bank.example.com/privacy?utm_source=x#top", "privacy_policy", None, NOW
+            session, "https://Bank.example.com/privacy?utm_source=x#top", "privacy_policy", NOW
         )
-        second = add_tracked(
-            session, "https://bank.example.com:443/privacy?spm=1", "privacy_policy", None, NOW
-        )
+        second = add_tracked(session, "https://bank.example.com:443/privacy?spm=1", "privacy_policy", NOW)
         assert first.id == second.id
         assert first.url == "https://bank.example.com/privacy"
         assert first.added_by_users
@@ -60,38 +59,54 @@ def test_variants_of_a_url_are_one_document_shared_by_everyone(engine):
         assert [s.chat_id for s in followers(session, platform.id, first.id)] == [1, 2]
 
 
-def test_a_page_on_a_catalog_platforms_domain_attaches_to_it(engine):
+def test_a_page_on_a_catalog_platforms_domain_gets_a_users_platform_of_its_own(engine):
     with session_scope(engine) as session:
         sync_catalog(session, CATALOG, NOW)
-        children = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", "儿童", NOW)
-        same_domain = add_tracked(session, "https://privacy.qq.com/policy", "privacy_policy", None, NOW)
+        children = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", NOW)
+        same_domain = add_tracked(session, "https://privacy.qq.com/policy", "privacy_policy", NOW)
         wechat = session.exec(select(Platform).where(Platform.slug == "wechat")).one()
-        assert children.platform_id == wechat.id and children.kind == "children_privacy"
-        assert same_domain.platform_id == wechat.id
-        assert same_domain.kind.startswith("privacy_policy_")  # the catalog's privacy policy keeps its kind
-        # Tracking the catalog's own URL (spelt differently) follows the catalog document.
-        catalog_policy = add_tracked(
-            session, "HTTPS://www.zeekrlife.com/privacy#x", "privacy_policy", None, NOW
-        )
-        assert not catalog_policy.added_by_users and catalog_policy.kind == "privacy_policy"
+        site = session.get(Platform, children.platform_id)
+        assert (site.slug, site.name_zh, site.added_by_users) == ("qq-com", "qq.com", True)
+        assert site.id != wechat.id and same_domain.platform_id == site.id
+        assert children.kind == "children_privacy" and same_domain.kind == "privacy_policy"
+        # Tracking the catalog's own URL (spelt differently, any scheme) follows the catalog document.
+        for spelling in ("HTTPS://www.zeekrlife.com/privacy#x", "http://www.zeekrlife.com/privacy?utm_x=1"):
+            catalog_policy = add_tracked(session, spelling, "privacy_policy", NOW)
+            assert not catalog_policy.added_by_users and catalog_policy.kind == "privacy_policy"
 
 
-def test_a_site_is_named_from_the_page_title(engine):
+def test_a_site_is_named_from_its_domain_never_from_the_page_title(engine):
     with session_scope(engine) as session:
-        document = add_tracked(
-            session, "https://www.carmaker.com.cn/privacy", "privacy_policy", "隐私政策 - 某车企", NOW
-        )
+        sync_catalog(session, CATALOG, NOW)
+        document = add_tracked(session, "https://www.carmaker.com.cn/privacy", "privacy_policy", NOW)
         platform = session.get(Platform, document.platform_id)
-        assert (platform.slug, platform.name_zh) == ("carmaker-com-cn", "某车企")
-        terms = add_tracked(session, "https://www.carmaker.com.cn/terms", "terms", None, NOW)
+        assert (platform.slug, platform.name_zh, platform.name_en) == (
+            "carmaker-com-cn",
+            "carmaker.com.cn",
+            "carmaker.com.cn",
+        )
+        terms = add_tracked(session, "https://www.carmaker.com.cn/terms", "terms", NOW)
         assert terms.platform_id == platform.id
+
+
+def test_a_users_platform_spelt_like_a_catalog_one_never_takes_its_name(engine):
+    """A users' platform named 微信 (a title "隐私政策 | 微信" once named one): /follow 微信 works."""
+    with session_scope(engine) as session:
+        sync_catalog(session, CATALOG, NOW)
+        session.add(Platform(slug="evil-example", name_zh="微信", name_en="WeChat", added_by_users=True))
+        session.flush()
+        for name in ("微信", "wechat", "weixin"):
+            assert resolve_platform(session, name).slug == "wechat"
+            assert platform_named(session, name).slug == "wechat"
+        assert [p.slug for p in find_platforms(session, "微信")] == ["wechat"]
+        assert resolve_platform(session, "evil-example").slug == "evil-example"
 
 
 def test_syncing_the_catalog_leaves_what_users_added_alone(engine):
     with session_scope(engine) as session:
         sync_catalog(session, CATALOG, NOW)
-        added = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", None, NOW)
-        on_wechat = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", None, NOW)
+        added = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", NOW)
+        on_wechat = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", NOW)
         sync_catalog(session, CATALOG, NOW + timedelta(days=1))
         session.refresh(added), session.refresh(on_wechat)
         assert added.retired_at is None and on_wechat.retired_at is None
@@ -100,8 +115,8 @@ def test_syncing_the_catalog_leaves_what_users_added_alone(engine):
 
 def test_a_document_nobody_followed_for_30_days_retires_and_keeps_its_history(engine):
     with session_scope(engine) as session:
-        document = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", None, NOW)
-        kept = add_tracked(session, "https://other.example.org/privacy", "privacy_policy", None, NOW)
+        document = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", NOW)
+        kept = add_tracked(session, "https://other.example.org/privacy", "privacy_policy", NOW)
         alice = ensure_subscriber(session, 1, "private", "en")
         track(session, alice, document), track(session, alice, kept)
         assert untrack(session, alice, document, NOW) and not untrack(session, alice, document, NOW)
@@ -112,23 +127,32 @@ def test_a_document_nobody_followed_for_30_days_retires_and_keeps_its_history(en
         assert session.get(Platform, document.platform_id).retired_at == later
         assert [d.id for _, d in tracked_documents(session, alice)] == [kept.id]
         # Tracked again: back in service, the same row.
-        again = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", None, later)
+        again = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", later)
         assert again.id == document.id and again.retired_at is None
         assert session.get(Platform, again.platform_id).retired_at is None
 
 
-def test_platform_followers_and_document_trackers_get_one_alert_each(engine):
+def test_a_users_document_reaches_its_trackers_only_never_the_platforms_followers(engine):
     with session_scope(engine) as session:
         sync_catalog(session, CATALOG, NOW)
         wechat = session.exec(select(Platform).where(Platform.slug == "wechat")).one()
-        children = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", None, NOW)
+        children = add_tracked(session, "https://weixin.qq.com/children", "children_privacy", NOW)
+        # Even one attached to the catalog platform (as /track did before) reaches its trackers only.
+        attached = Document(
+            platform_id=wechat.id, kind="other", url="https://docs.qq.com/x", added_by_users=True
+        )
+        session.add(attached)
         policy = session.exec(
             select(Document).where(Document.platform_id == wechat.id, Document.kind == "privacy_policy")
         ).one()
-        both, tracker = (
+        both, tracker, follower = (
             ensure_subscriber(session, 1, "private", "en"),
             ensure_subscriber(session, 2, "private", "en"),
+            ensure_subscriber(session, 3, "private", "en"),
         )
         follow(session, both, wechat), track(session, both, children), track(session, tracker, children)
-        assert [s.chat_id for s in followers(session, row_id(wechat), row_id(children))] == [1, 2]
-        assert [s.chat_id for s in followers(session, row_id(wechat), row_id(policy))] == [1]
+        follow(session, follower, wechat), track(session, both, policy), track(session, tracker, attached)
+        follow(session, follower, session.get(Platform, children.platform_id))
+        assert [s.chat_id for s in recipients(session, children)] == [1, 2]
+        assert [s.chat_id for s in recipients(session, attached)] == [2]
+        assert [s.chat_id for s in recipients(session, policy)] == [1, 3]
