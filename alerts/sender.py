@@ -250,13 +250,7 @@ class Sender:
         if delivery.kind is DeliveryKind.CHANNEL:
             return await self._post(delivery, text, markup)
         try:
-            await self.bot.send_message(
-                delivery.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-            )
+            await self._send_html(delivery.chat_id, text, markup)
         except RetryAfter as error:
             return self._retry_after(delivery, error)
         except Forbidden as error:
@@ -273,6 +267,12 @@ class Sender:
         sent_at = self.clock()
         return lambda session: mark_sent(session, row_id(delivery), sent_at)
 
+    async def _send_html(self, chat: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """One HTML message to a chat (an id, or a channel's @name), link previews off."""
+        await self.bot.send_message(
+            chat, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+        )
+
     async def _post(
         self, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None
     ) -> Callable[[Session], None]:
@@ -281,13 +281,7 @@ class Sender:
         if self.channel is None:
             return partial(mark_failed, delivery_id=row_id(delivery), error="CHANNEL_ID is not set")
         try:
-            await self.bot.send_message(
-                self.channel.address,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-            )
+            await self._send_html(self.channel.address, text, markup)
         except RetryAfter as error:
             return self._retry_after(delivery, error)
         except (Forbidden, BadRequest) as error:
