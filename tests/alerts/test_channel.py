@@ -3,22 +3,18 @@
 The pipeline and the sender run in-process against the fake Bot API server, as in test_delivery.py.
 """
 
-import asyncio
 import logging
-
-from telegram import Bot
 
 from alerts.channel import Channel
 from alerts.pipeline import AlertPipeline
 from alerts.reports import ReportService
-from alerts.sender import Sender
 from analysis.dates import stated_dates
 from storage.db import session_scope
 from storage.versions import FetchFacts, record_text
-from tests.alerts.test_delivery import FAST, LINKS, SOON_AFTER, deliveries, subscribe
+from tests.alerts.test_delivery import FAST, LINKS, SOON_AFTER, deliveries, drain, subscribe
 from tests.people import ADMIN_ID
 from tests.seed import NEW_AT, document_of_slug
-from tests.telegram_server import TOKEN, TelegramServer
+from tests.telegram_server import TelegramServer
 
 CHANNEL = -1001234567890
 
@@ -30,16 +26,9 @@ def channel_pipeline(engine, channel: Channel) -> AlertPipeline:
     )
 
 
-async def drain_with(engine, server: TelegramServer, channel: Channel, timeout: float = 30) -> None:
-    async with Bot(TOKEN, base_url=server.base_url) as bot:
-        sender = Sender(engine, bot, LINKS, FAST, channel=channel, admin_ids=frozenset({ADMIN_ID}))
-        task = asyncio.create_task(sender.run())
-        deadline = asyncio.get_running_loop().time() + timeout
-        while any(d.status in ("pending", "sending") for d in deliveries(engine)):
-            assert asyncio.get_running_loop().time() < deadline, deliveries(engine)
-            await asyncio.sleep(0.05)
-        await sender.stop()
-        await task
+async def drain_with(engine, server: TelegramServer, channel: Channel) -> None:
+    """Run the sender with the channel and the admins until nothing is pending or being sent."""
+    await drain(engine, server, FAST, timeout=30, channel=channel, admin_ids=frozenset({ADMIN_ID}))
 
 
 def second_change(engine) -> None:

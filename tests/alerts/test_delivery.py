@@ -54,10 +54,12 @@ def deliveries(engine) -> list[Delivery]:
         return list(session.exec(select(Delivery).order_by(Delivery.id)))
 
 
-async def drain(engine, server: TelegramServer, policy: SenderPolicy = FAST, timeout: float = 20) -> None:
+async def drain(
+    engine, server: TelegramServer, policy: SenderPolicy = FAST, timeout: float = 20, **sender_options
+) -> None:
     """Run the sender (with its own bot, as `run` does) until nothing is pending or being sent."""
     async with Bot(TOKEN, base_url=server.base_url) as bot:
-        sender = Sender(engine, bot, LINKS, policy)
+        sender = Sender(engine, bot, LINKS, policy, **sender_options)
         task = asyncio.create_task(sender.run())
         deadline = asyncio.get_running_loop().time() + timeout
         while any(d.status in ("pending", "sending") for d in deliveries(engine)):
