@@ -10,6 +10,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
 
 from telegram import InlineKeyboardButton, Update
@@ -28,7 +29,7 @@ from scraping.urls import MAX_URL_LENGTH, BadUrl, normalise_url
 from storage.db import row_id, session_scope
 from storage.models import Document, Platform, utcnow
 from storage.subscribers import ensure_subscriber
-from storage.tracking import track, tracked_count, tracked_documents, untrack
+from storage.tracking import documents_added, track, tracked_count, tracked_documents, untrack
 
 PENDING = "policywatch.pending_tracks"
 PENDING_SECONDS = 3600
@@ -39,6 +40,7 @@ PREVIEWS_PER_MINUTE = 5  # per chat, in memory: each preview makes the bot fetch
 PREVIEW_SECONDS = 15.0  # a preview gives up after this long (one attempt, no browser: see app.service)
 CONFIRMED = "1"  # Track pressed again on a page that does not look like a policy
 FROM_LIST = "l"
+NEW_DOCUMENTS_DAYS = 30  # TRACK_QUOTA also bounds the new documents one chat adds over this many days
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,25 @@ def _pending(context: ContextTypes.DEFAULT_TYPE) -> PendingTracks:
     return context.application.bot_data.setdefault(PENDING, PendingTracks())
 
 
-def _over_quota(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str) -> str | None:
-    """The answer when the chat tracks as many documents as it may (admins have no limit), else None."""
-    quota = services(context).track_quota
+def _over_quota(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, url: str) -> str | None:
+    """The answer when the chat may not track ``url`` now, else None; admins have no limit.
+
+    A chat tracks at most TRACK_QUOTA documents at once, and its /track creates at most TRACK_QUOTA new
+    ones (pages nobody had tracked) in NEW_DOCUMENTS_DAYS, counted in the database (trackings are deleted
+    on /untrack): so tracking and untracking cannot add documents without end, across restarts too.
+    """
     if is_admin(update, context):
         return None
+    quota = services(context).track_quota
     chat = chat_of(update)
+    since = utcnow() - timedelta(days=NEW_DOCUMENTS_DAYS)
     with session_scope(services(context).engine) as session:
-        count = tracked_count(session, ensure_subscriber(session, chat.id, chat.type, language))
-    return say(language, "track.quota", limit=quota) if count >= quota else None
+        subscriber = ensure_subscriber(session, chat.id, chat.type, language)
+        if tracked_count(session, subscriber) >= quota:
+            return say(language, "track.quota", limit=quota)
+        if existing_document(session, url) is None and documents_added(session, subscriber, since) >= quota:
+            return say(language, "track.new_quota", count=quota, days=NEW_DOCUMENTS_DAYS)
+    return None
 
 
 async def track_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,7 +139,7 @@ async def track_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if not await may_manage(update, context):
         await reply(update, say(language, "bot.group_admins_only"))
-    elif quota := _over_quota(update, context, language):
+    elif quota := _over_quota(update, context, language, url):
         await reply(update, quota)
     else:
         await _preview(update, context, language, url)
@@ -247,13 +259,13 @@ async def track_button(
         await reply(update, say(language, "track.confirm"), keyboard([buttons]))
         await query.answer()
         return
-    if quota := _over_quota(update, context, language):
+    if quota := _over_quota(update, context, language, previewed.url):
         await reply(update, quota)
         await query.answer()
         return
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
-        document = add_tracked(session, previewed.url, previewed.kind, utcnow())
+        document = add_tracked(session, previewed.url, previewed.kind, utcnow(), added_by=subscriber)
         platform = session.get_one(Platform, document.platform_id)
         added = track(session, subscriber, document)
         answer = say(

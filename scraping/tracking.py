@@ -7,7 +7,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from scraping.urls import host_of, normalise_url, registrable_domain
-from storage.models import Document, Platform
+from storage.models import Document, Platform, Subscriber
 from storage.tracking import NewPlatform, add_user_document, document_at
 
 # What separates a page's own title from its site's name: "隐私政策 - 示例", "Privacy | Example".
@@ -50,18 +50,21 @@ def site_platform(normalised_url: str, title: str | None) -> NewPlatform:
     return NewPlatform(slug=slug, name=name[:_MAX_NAME])
 
 
-def add_tracked(session: Session, url: str, kind: str, now: datetime) -> Document:
+def add_tracked(
+    session: Session, url: str, kind: str, now: datetime, added_by: Subscriber | None = None
+) -> Document:
     """The document people follow when they track ``url``: the existing one, else a new user-added one.
 
     ``url`` is normalised here (BadUrl when it cannot be). Only a catalog document's own address follows
     that document; any other page, even on a catalog platform's domain (many host pages anyone can
     make), goes to a platform of its site added by users, named from the domain, never from the page.
+    A new document records ``added_by``, the chat whose /track created it.
     """
     normalised = normalise_url(url)
     existing = existing_document(session, normalised)
     if existing is not None and not existing.added_by_users:
         return existing
-    return add_user_document(session, normalised, kind, site_platform(normalised, None), now)
+    return add_user_document(session, normalised, kind, site_platform(normalised, None), now, added_by)
 
 
 def promotion_snippet(platform: Platform, document: Document) -> str:

@@ -118,6 +118,9 @@ class Document(SQLModel, table=True):
     added_by_users: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     url_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
     unfollowed_at: datetime | None = None
+    # The chat whose /track created it (None: the catalog's, or added before migration 0012): what the
+    # quota of new documents per chat counts, since trackings are deleted on /untrack.
+    added_by_subscriber_id: int | None = Field(default=None, foreign_key="subscribers.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
 

@@ -52,9 +52,14 @@ def _user_platform(session: Session, new: NewPlatform) -> Platform:
 
 
 def add_user_document(
-    session: Session, normalised_url: str, kind: str, platform: Platform | NewPlatform, now: datetime
+    session: Session,
+    normalised_url: str,
+    kind: str,
+    platform: Platform | NewPlatform,
+    now: datetime,
+    added_by: Subscriber | None = None,
 ) -> Document:
-    """The document of ``normalised_url``, created (on ``platform``) when nobody tracked it before.
+    """The document of ``normalised_url``, created (on ``platform``, by ``added_by``) when nobody tracked it.
 
     Two people adding the same page at once get the same document: the unique key decides, and the one
     who loses the race reads the winner's row. A retired user-added document is brought back.
@@ -73,6 +78,7 @@ def add_user_document(
                     url=normalised_url,
                     url_key=key,
                     added_by_users=True,
+                    added_by_subscriber_id=added_by.id if added_by is not None else None,
                     created_at=now,
                 )
                 session.add(existing)
@@ -103,6 +109,15 @@ def _tracking(session: Session, subscriber: Subscriber, document: Document) -> T
 def tracked_count(session: Session, subscriber: Subscriber) -> int:
     """How many documents a subscriber tracks (what TRACK_QUOTA counts)."""
     return session.exec(select(func.count()).where(Tracking.subscriber_id == subscriber.id)).one()
+
+
+def documents_added(session: Session, subscriber: Subscriber, since: datetime) -> int:
+    """How many documents a subscriber's /track created since then, tracked or not (the quota of new ones)."""
+    return session.exec(
+        select(func.count()).where(
+            Document.added_by_subscriber_id == subscriber.id, col(Document.created_at) >= since
+        )
+    ).one()
 
 
 def track(session: Session, subscriber: Subscriber, document: Document) -> bool:

@@ -171,6 +171,45 @@ async def test_past_the_quota_nothing_is_tracked_and_admins_have_no_limit(
     assert tracked_urls(platforms, alice.chat["id"]) == [first]
 
 
+LIMIT_REACHED = (
+    "This chat has added 1 new page in the last 30 days, the most one chat may. "
+    "Pages that others already track can still be tracked."
+)
+
+
+async def test_tracking_and_untracking_adds_no_more_new_pages_than_the_quota_in_30_days(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot(quota=1)
+    first, second, third = (page_server.serve(f"/{n}", Page(ENGLISH_POLICY)) for n in "abc")
+    alice, bob = person(telegram, "en"), person(telegram, "zh-CN")
+    admin = person(telegram, "en", user_id=ADMIN_ID)
+    (preview,) = await alice.say(f"/track {first}")
+    (waiting,) = await alice.say(f"/track {third}")  # previewed while she had added nothing
+    await alice.press(preview, "✅ Track", replies=1)
+    await alice.say(f"/untrack {first}")
+    (refused,) = await alice.say(f"/track {second}")
+    assert refused.text == LIMIT_REACHED and refused.buttons == []
+    assert page_server.hits("/b") == 0
+    _, (refused_press,) = await alice.press(waiting, "✅ Track", replies=1)
+    assert refused_press.text == LIMIT_REACHED and tracked_urls(platforms, alice.chat["id"]) == []
+    (preview,) = await bob.say(f"/track {second}")
+    await bob.press(preview, "✅ 跟踪", replies=1)
+    (existing,) = await alice.say(f"/track {second}")  # a page bob added: no new document
+    _, (tracked,) = await alice.press(existing, "✅ Track", replies=1)
+    assert tracked.text.startswith("✅ Now tracking") and tracked_urls(platforms, alice.chat["id"]) == [
+        second
+    ]
+    for url in (first, second, third):
+        (preview,) = await admin.say(f"/track {url}")
+        await admin.press(preview, "✅ Track", replies=1)
+        await admin.say(f"/untrack {url}")
+    (preview,) = await admin.say(f"/track {page_server.serve('/d', Page(ENGLISH_POLICY))}")
+    _, (admin_tracked,) = await admin.press(preview, "✅ Track", replies=1)
+    assert admin_tracked.text.startswith("✅ Now tracking")
+    assert telegram.errors == []
+
+
 @pytest.mark.parametrize(
     ("make_url", "answer"),
     [

@@ -12,7 +12,14 @@ from storage.db import session_scope
 from storage.models import Document, Platform
 from storage.search import find_platforms, platform_named, resolve_platform
 from storage.subscribers import ensure_subscriber, follow
-from storage.tracking import retire_untracked, track, tracked_count, tracked_documents, untrack
+from storage.tracking import (
+    documents_added,
+    retire_untracked,
+    track,
+    tracked_count,
+    tracked_documents,
+    untrack,
+)
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -130,6 +137,29 @@ def test_a_document_nobody_followed_for_30_days_retires_and_keeps_its_history(en
         again = add_tracked(session, "https://bank.example.com/privacy", "privacy_policy", later)
         assert again.id == document.id and again.retired_at is None
         assert session.get(Platform, again.platform_id).retired_at is None
+
+
+def test_the_new_documents_a_chat_added_are_counted_from_the_database_for_30_days(engine):
+    with session_scope(engine) as session:
+        sync_catalog(session, CATALOG, NOW)
+        alice, bob = (
+            ensure_subscriber(session, 1, "private", "en"),
+            ensure_subscriber(session, 2, "private", "en"),
+        )
+        old = add_tracked(session, "https://old.example.org/privacy", "privacy_policy", NOW, added_by=alice)
+        later = NOW + timedelta(days=20)
+        page = add_tracked(
+            session, "https://bank.example.com/privacy", "privacy_policy", later, added_by=alice
+        )
+        track(session, alice, page), untrack(session, alice, page, later)  # untracked: still counted
+        add_tracked(
+            session, "https://bank.example.com/privacy?utm_x=1", "privacy_policy", later, added_by=bob
+        )
+        add_tracked(session, "https://www.zeekrlife.com/privacy", "privacy_policy", later, added_by=bob)
+        assert documents_added(session, alice, later - timedelta(days=30)) == 2
+        assert documents_added(session, alice, NOW + timedelta(days=40) - timedelta(days=30)) == 1
+        assert documents_added(session, bob, NOW) == 0  # an existing page and a catalog one: nothing new
+        assert old.added_by_subscriber_id == alice.id
 
 
 def test_a_users_document_reaches_its_trackers_only_never_the_platforms_followers(engine):
