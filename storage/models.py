@@ -338,3 +338,28 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # stored by the webhook route, waiting for the worker
+    PROCESSING = "processing"  # claimed by the worker; back to pending if the worker died meanwhile
+    DONE = "done"  # handled; its body is cleared, its update_id kept so a redelivery is not handled again
+    FAILED = "failed"  # not an update python-telegram-bot can read, or given up: ``error`` says why
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update posted to the webhook, stored raw until the worker has handled it."""
+
+    __tablename__ = "inbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))  # Telegram's id
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the JSON as posted
+    status: InboxStatus = Field(
+        default=InboxStatus.PENDING,
+        sa_column=Column(StoredEnum(InboxStatus), nullable=False, index=True),
+    )
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None, index=True)

@@ -1,0 +1,107 @@
+"""The inbox of webhook updates: stored once per update_id by any web replica, handled in order by the worker.
+
+An update is stored before Telegram is answered, so an accepted update survives any process dying; it is
+claimed before it is handled and marked when it has been, so a worker that dies mid-way hands it on.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from storage.db import row_id
+from storage.models import InboxStatus, InboxUpdate
+
+# Claims of one update (its handling was cut short by the process dying each time) before it is failed:
+# an update that crashes the worker must not crash it for ever.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ClaimedUpdate:
+    """An update the worker claimed: its row, Telegram's update_id and the JSON body as it was posted."""
+
+    id: int
+    update_id: int
+    body: str
+
+
+def store_update(session: Session, update_id: int, body: str) -> bool:
+    """Keep an update posted to the webhook; False when that update_id was stored already (a redelivery)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.exec(
+        dialect.insert(InboxUpdate)
+        .values(update_id=update_id, body=body, status=InboxStatus.PENDING)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(col(InboxUpdate.id))
+    )
+    return inserted.first() is not None
+
+
+def claim_updates(session: Session, limit: int) -> list[ClaimedUpdate]:
+    """Mark up to ``limit`` pending updates as being handled, lowest update_id first.
+
+    On PostgreSQL the rows are locked and locked ones skipped, so two workers never claim the same update;
+    SQLite has one writer at a time, and the claim is one transaction.
+    """
+    rows = session.exec(
+        select(InboxUpdate)
+        .where(InboxUpdate.status == InboxStatus.PENDING)
+        .order_by(col(InboxUpdate.update_id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for row in rows:
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status, row.error = InboxStatus.FAILED, f"given up after {row.attempts} attempts"
+        else:
+            row.status, row.attempts = InboxStatus.PROCESSING, row.attempts + 1
+            claimed.append(ClaimedUpdate(row_id(row), row.update_id, row.body or ""))
+        session.add(row)
+    return claimed
+
+
+def mark_done(session: Session, row_id: int, now: datetime) -> None:
+    """Handled: the body (people's messages) is dropped; the update_id stays to recognise redeliveries."""
+    session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.id) == row_id)
+        .values(status=InboxStatus.DONE, body=None, finished_at=now)
+    )
+
+
+def mark_failed(session: Session, row_id: int, error: str, now: datetime) -> None:
+    """Never handled: kept with the reason until pruned, never claimed again."""
+    session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.id) == row_id)
+        .values(status=InboxStatus.FAILED, error=error[:1000], finished_at=now)
+    )
+
+
+def release_claimed(session: Session) -> int:
+    """Claimed updates back to pending: a worker starting after a crash handles them again."""
+    return session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.status) == InboxStatus.PROCESSING)
+        .values(status=InboxStatus.PENDING)
+    ).rowcount
+
+
+def prune_finished(session: Session, before: datetime) -> int:
+    """Forget updates handled (or failed) before ``before``: Telegram stops redelivering after a day."""
+    return session.exec(
+        delete(InboxUpdate).where(
+            col(InboxUpdate.status).in_([InboxStatus.DONE, InboxStatus.FAILED]),
+            col(InboxUpdate.finished_at) < before,
+        )
+    ).rowcount
+
+
+def inbox_counts(session: Session) -> dict[str, int]:
+    """How many updates are in each status."""
+    rows = session.exec(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status)).all()
+    return {status: count for status, count in rows}
