@@ -9,6 +9,7 @@ import asyncio
 import secrets
 import time
 from collections import OrderedDict
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -167,6 +168,25 @@ def _preview_text(preview: Preview, language: str) -> str:
     return "\n".join(lines)
 
 
+async def _read_page(context: ContextTypes.DEFAULT_TYPE, url: str) -> Preview:
+    """The preview of ``url``, whose http and https are one page: the one tracked is read at its scheme.
+
+    A page nobody tracks yet, asked for over http, is read over https first when that answers within half
+    of the preview's time (the document then keeps https).
+    """
+    scheme, _, address = url.partition("://")
+    with session_scope(services(context).engine) as session:
+        known = existing_document(session, url)
+        known_scheme = known.url.partition("://")[0].lower() if known is not None else None
+    if known_scheme is not None:
+        return await services(context).preview(f"{known_scheme}://{address}")
+    if scheme == "http":
+        with suppress(FetchError, TimeoutError):
+            async with asyncio.timeout(PREVIEW_SECONDS / 2):
+                return await services(context).preview(f"https://{address}")
+    return await services(context).preview(url)
+
+
 async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, url: str) -> None:
     """Fetch and show the page with Track and Cancel, or the policy links found on it, or why not."""
     chat_id = chat_of(update).id
@@ -176,7 +196,7 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, language:
         return
     try:
         async with asyncio.timeout(PREVIEW_SECONDS):
-            preview = await services(context).preview(url)
+            preview = await _read_page(context, url)
     except TimeoutError:
         await reply(update, say(language, "track.fail_timeout"))
         return

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from scraping.catalog import Catalog, DocumentSpec, PlatformSpec
+from scraping.tracking import rekey_user_documents
 from storage.db import row_id
 from storage.models import Document, Platform
 
@@ -51,7 +52,8 @@ def _sync_document(
 def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncReport:
     """Make the platforms and documents in storage match the catalog, retiring (never deleting) the rest.
 
-    What people added with /track is not the catalog's: it stays, and retires by itself (retire_untracked).
+    What people added with /track is not the catalog's: it stays, and retires by itself (retire_untracked);
+    its keys follow today's URL normalisation (rekey_user_documents).
     """
     report = SyncReport()
     platforms = {p.slug: p for p in session.exec(select(Platform))}
@@ -75,4 +77,5 @@ def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncRepor
             document.retired_at = now
             report.retired.append(f"{slugs[document.platform_id]}/{document.kind}")
     session.flush()
+    rekey_user_documents(session, now)
     return report

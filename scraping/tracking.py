@@ -6,9 +6,10 @@ from datetime import datetime
 import yaml
 from sqlmodel import Session, col, select
 
-from scraping.urls import host_of, normalise_url, registrable_domain
+from scraping.urls import BadUrl, host_of, normalise_url, registrable_domain
+from storage.db import row_id
 from storage.models import Document, Platform, Subscriber
-from storage.tracking import NewPlatform, add_user_document, document_at
+from storage.tracking import NewPlatform, add_user_document, document_at, merge_into, trackers, url_key
 
 # What separates a page's own title from its site's name: "隐私政策 - 示例", "Privacy | Example".
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—·:]\s+|\s*[|｜_]\s*")
@@ -37,6 +38,40 @@ def existing_document(session: Session, normalised_url: str) -> Document | None:
         except ValueError:
             continue
     return None
+
+
+def rekey_user_documents(session: Session, now: datetime) -> None:
+    """Key every user-added document by today's normalisation; merge those that now name one page.
+
+    Run at each start (by sync_catalog), so that a page tracked under an older normalisation (or before
+    http and https were one page) is still found under any spelling. Of documents that now share a key,
+    the one in service with the most trackers keeps it; the others' trackers move to it and they retire,
+    history kept.
+    """
+    documents = session.exec(
+        select(Document).where(col(Document.added_by_users), col(Document.url_key).is_not(None))
+    ).all()  # one without a key was merged away before
+    wanted: dict[str, list[Document]] = {}
+    for document in documents:
+        try:
+            wanted.setdefault(url_key(normalise_url(document.url)), []).append(document)
+        except BadUrl:
+            continue  # stored before URLs were checked: it keeps its key
+    changed = [(key, same) for key, same in wanted.items() if [d.url_key for d in same] != [key]]
+    for _, same in changed:  # keys cleared first, so that no key is held twice on the way
+        for document in same:
+            document.url_key = None
+            session.add(document)
+    session.flush()
+    for key, same in changed:
+        kept, *others = sorted(
+            same, key=lambda d: (d.retired_at is not None, -trackers(session, row_id(d)), d.id)
+        )
+        for other in others:
+            merge_into(session, other, kept, now)
+        kept.url_key = key
+        session.add(kept)
+        session.flush()
 
 
 def site_platform(normalised_url: str, title: str | None) -> NewPlatform:

@@ -3,6 +3,8 @@
 import unicodedata
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from yarl import URL
+
 # Longer URLs are refused before anything else (a policy page's address is far shorter).
 MAX_URL_LENGTH = 2048
 
@@ -31,11 +33,16 @@ def _is_tracking(name: str) -> bool:
 
 
 def normalise_url(url: str) -> str:
-    """The one spelling of ``url``: scheme and host lower-case, no default port, no fragment, no tracking.
+    """The one spelling of ``url``: equivalent spellings (RFC 3986, section 6) and tracking dropped.
 
-    Query parameters that only say where a visitor came from (``utm_*``, ``spm``, ``from``, ``share…``)
-    are dropped; the others keep their order. Raises BadUrl for anything that is not an absolute http(s)
-    URL with a host, or that holds credentials, whitespace or control characters.
+    Scheme and host lower-case, the host in IDNA (``例子.中国`` is ``xn--fsqu00a.xn--fiqs8s``) without a
+    trailing dot, no default port, dot segments resolved, an empty path ``/``, escapes of unreserved
+    characters decoded (``%70`` is ``p``) and the others upper-cased, other characters escaped as UTF-8,
+    no fragment. yarl does this, and also decodes the escapes of delimiters that mean nothing where they
+    stand (``%3B`` in a path, ``%2F`` in a query); ``%2F`` in a path and ``& = + #`` in a query stay
+    escaped. Query parameters that only say where a visitor came from (``utm_*``, ``spm``, ``from``,
+    ``share…``) are dropped; the others keep their order. Raises BadUrl for anything that is not an
+    absolute http(s) URL with a host, or that holds credentials, whitespace or control characters.
     """
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
@@ -45,22 +52,24 @@ def normalise_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as error:
+        parsed = URL(url)
+    except (ValueError, UnicodeError) as error:
         raise BadUrl(f"not a valid URL ({error})") from None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname or port == 0:
+    host = (parsed.raw_host or "").rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not host or port == 0:
         raise BadUrl("not an http(s) URL with a host")
     if parts.username is not None or parts.password is not None:
         raise BadUrl("holds a user name or password")
-    host = parts.hostname.lower().rstrip(".")
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    # The pieces kept as written: re-encoding them could name another page on a picky server.
     query = "&".join(
-        piece for piece in parts.query.split("&") if piece and not _is_tracking(unquote(piece.split("=")[0]))
+        piece
+        for piece in parsed.raw_query_string.split("&")
+        if piece and not _is_tracking(unquote(piece.split("=")[0]))
     )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    return urlunsplit((scheme, netloc, parsed.raw_path or "/", query, ""))
 
 
 def registrable_domain(host: str) -> str:

@@ -112,9 +112,10 @@ class Document(SQLModel, table=True):
     suspect_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The options when snapshots came (migration 0009): what versions of unknown fingerprint were read with.
     legacy_options: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # Added by someone's /track, not by the catalog: ``url`` is its normalised URL and ``url_key`` that
-    # URL's SHA-256, one document per page however people spell it; ``unfollowed_at`` is when its last
-    # tracker left (None: followed, or never tracked).
+    # Added by someone's /track, not by the catalog: ``url`` is its normalised URL and ``url_key`` the
+    # SHA-256 of that URL without its scheme (http and https are one page), re-keyed at each start by
+    # today's normalisation (None: merged into another), one document per page however people spell it;
+    # ``unfollowed_at`` is when its last tracker left (None: followed, or never tracked).
     added_by_users: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     url_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
     unfollowed_at: datetime | None = None

@@ -12,8 +12,12 @@ from storage.models import Document, Platform, Subscriber, Tracking
 
 
 def url_key(normalised_url: str) -> str:
-    """The unique key of a tracked page: the SHA-256 of its normalised URL (any length fits an index)."""
-    return hashlib.sha256(normalised_url.encode()).hexdigest()
+    """The unique key of a tracked page: the SHA-256 of its normalised URL without the scheme.
+
+    http and https of one address are one page (it is fetched over https when that answers); a hash, so
+    that any length fits an index.
+    """
+    return hashlib.sha256(normalised_url.partition("://")[2].encode()).hexdigest()
 
 
 def document_at(session: Session, normalised_url: str) -> Document | None:
@@ -174,6 +178,23 @@ def document_trackers(session: Session, document_id: int) -> list[Subscriber]:
     )
 
 
+def merge_into(session: Session, merged: Document, kept: Document, now: datetime) -> None:
+    """Move the trackers of ``merged`` to ``kept`` (once each) and retire ``merged``, its history kept.
+
+    For two user-added documents found to be one page: ``merged`` loses its key, so ``kept`` is found.
+    """
+    for tracking in session.exec(select(Tracking).where(Tracking.document_id == merged.id)).all():
+        subscriber = session.get_one(Subscriber, tracking.subscriber_id)
+        session.delete(tracking)
+        session.flush()
+        track(session, subscriber, kept)
+    merged.url_key, merged.retired_at = None, merged.retired_at or now
+    merged.unfollowed_at = merged.unfollowed_at or now
+    session.add(merged)
+    session.flush()
+    _retire_empty_platforms(session, {merged.platform_id}, now)
+
+
 def retire_untracked(session: Session, before: datetime, now: datetime) -> list[Document]:
     """Retire the user-added documents nobody has tracked since ``before`` (their history stays).
 
@@ -195,7 +216,13 @@ def retire_untracked(session: Session, before: datetime, now: datetime) -> list[
         document.retired_at = now
         session.add(document)
     session.flush()
-    for platform_id in {document.platform_id for document in stale}:
+    _retire_empty_platforms(session, {document.platform_id for document in stale}, now)
+    return stale
+
+
+def _retire_empty_platforms(session: Session, platform_ids: set[int], now: datetime) -> None:
+    """Retire the users' platforms among these that have no document in service left."""
+    for platform_id in platform_ids:
         platform = session.get(Platform, platform_id)
         in_service = session.exec(
             select(func.count()).where(
@@ -206,7 +233,6 @@ def retire_untracked(session: Session, before: datetime, now: datetime) -> list[
             platform.retired_at = now
             session.add(platform)
     session.flush()
-    return stale
 
 
 def untrack_platform(session: Session, subscriber: Subscriber, platform: Platform, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from functools import partial
 
 import pytest
+from httpx import AsyncClient
 from sqlmodel import Session, col, select
 
 from alerts.links import Links
@@ -58,8 +59,13 @@ async def make_bot(telegram, platforms) -> AsyncIterator[Callable]:
     """Start the bot with a guarded fetcher for /track (private networks allowed unless told)."""
     async with AsyncExitStack() as stack:
 
-        async def start(allow_private: bool = True, quota: int = 10, timeout: float = 5.0):
-            client = await stack.enter_async_context(
+        async def start(
+            allow_private: bool = True,
+            quota: int = 10,
+            timeout: float = 5.0,
+            client: AsyncClient | None = None,
+        ):
+            client = client or await stack.enter_async_context(
                 make_client(allow_private_networks=allow_private, timeout_seconds=timeout)
             )
             fetcher = Fetcher(client, HostLimiter(), attempts=1)

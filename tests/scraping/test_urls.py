@@ -24,6 +24,32 @@ def test_variants_of_one_page_normalise_to_one_url(variant):
     assert normalise_url(variant) == CANONICAL
 
 
+@pytest.mark.parametrize(
+    ("variants", "canonical"),
+    [
+        (["https://example.com/%70rivacy", "https://example.com/privac%79", "https://example.com/%7e/../privacy"],
+         "https://example.com/privacy"),
+        (["https://example.com/%e4%b8%ad?q=%e4%b8%ad", "https://example.com/中?q=中"],
+         "https://example.com/%E4%B8%AD?q=%E4%B8%AD"),
+        (["https://example.com/a/./b/../c", "https://example.com/a/b/%2E%2E/c", "https://example.com/./a/c"],
+         "https://example.com/a/c"),
+        (["https://example.com", "https://example.com?", "https://example.com/."], "https://example.com/"),
+        (["https://例子.中国/p", "https://xn--fsqu00a.xn--fiqs8s/p", "https://例子.中国./p", "https://XN--FSQU00A.xn--fiqs8s/p"],
+         "https://xn--fsqu00a.xn--fiqs8s/p"),
+        (["https://ＥＸＡＭＰＬＥ.com/p", "https://example.com./p", "https://EXAMPLE.COM.:443/p"], "https://example.com/p"),
+    ],
+)  # fmt: skip
+def test_equivalent_spellings_of_a_url_are_one_url(variants, canonical):
+    assert {normalise_url(variant) for variant in variants} == {canonical}
+
+
+def test_escapes_that_mean_something_stay_escaped():
+    assert (
+        normalise_url("https://example.com/a%2fb?x=%26%3d%2b%23")
+        == "https://example.com/a%2Fb?x=%26%3D%2B%23"
+    )
+
+
 def test_what_names_another_page_is_kept_as_written():
     assert normalise_url("http://example.com:8080") == "http://example.com:8080/"
     assert normalise_url("http://example.com:443/a") == "http://example.com:443/a"

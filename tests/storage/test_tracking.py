@@ -1,5 +1,6 @@
 """User-added documents on both databases: one per normalised URL, where they belong, who tracks them."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -9,7 +10,7 @@ from scraping.sync import sync_catalog
 from scraping.tracking import add_tracked
 from storage.alerts import followers, recipients
 from storage.db import session_scope
-from storage.models import Document, Platform
+from storage.models import Document, Platform, Version
 from storage.search import find_platforms, platform_named, resolve_platform
 from storage.subscribers import ensure_subscriber, follow
 from storage.tracking import (
@@ -160,6 +161,47 @@ def test_the_new_documents_a_chat_added_are_counted_from_the_database_for_30_day
         assert documents_added(session, alice, NOW + timedelta(days=40) - timedelta(days=30)) == 1
         assert documents_added(session, bob, NOW) == 0  # an existing page and a catalog one: nothing new
         assert old.added_by_subscriber_id == alice.id
+
+
+def _added_before(session, platform: Platform, kind: str, url: str) -> Document:
+    """A user-added document as stored by an earlier normalisation: its URL and key as they were then."""
+    document = Document(
+        platform_id=platform.id,
+        kind=kind,
+        url=url,
+        url_key=hashlib.sha256(url.encode()).hexdigest(),
+        added_by_users=True,
+        created_at=NOW,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def test_documents_stored_under_an_older_normalisation_are_found_and_merged_at_start(engine):
+    with session_scope(engine) as session:
+        site = Platform(slug="example-com", name_zh="example.com", name_en="example.com", added_by_users=True)
+        session.add(site)
+        session.flush()
+        escaped = _added_before(session, site, "privacy_policy", "http://bank.example.com/%70rivacy")
+        plain = _added_before(session, site, "privacy_policy_2", "https://bank.example.com/privacy")
+        chinese = _added_before(session, site, "terms", "https://例子.中国/p")
+        alice, bob, carol = (ensure_subscriber(session, n, "private", "en") for n in (1, 2, 3))
+        track(session, alice, escaped), track(session, alice, plain), track(session, bob, plain)
+        track(session, carol, chinese)
+        session.add(Version(document_id=escaped.id, sha256="0" * 64, text="kept", chars=4))
+    for day in (1, 2):  # a second start changes nothing
+        with session_scope(engine) as session:
+            sync_catalog(session, CATALOG, NOW + timedelta(days=day))
+    with session_scope(engine) as session:
+        assert add_tracked(session, "https://xn--fsqu00a.xn--fiqs8s/p", "terms", NOW).id == chinese.id
+        for spelling in ("http://bank.example.com/privacy", "https://bank.example.com/%70rivacy"):
+            assert add_tracked(session, spelling, "privacy_policy", NOW).id == plain.id  # the most tracked
+        merged = session.get_one(Document, escaped.id)
+        assert merged.retired_at == NOW + timedelta(days=1) and merged.url_key is None
+        assert session.exec(select(Version.text).where(Version.document_id == escaped.id)).all() == ["kept"]
+        alice = ensure_subscriber(session, 1, "private", "en")
+        assert [d.id for _, d in tracked_documents(session, alice)] == [plain.id]  # once, not twice
 
 
 def test_a_users_document_reaches_its_trackers_only_never_the_platforms_followers(engine):
