@@ -174,6 +174,7 @@ class Limits:
     """Telegram's sending limits as this server enforces them."""
 
     per_second: int = 30  # messages in any 1 s, all chats together
+    paid_per_second: int = 1000  # with allow_paid_broadcast: paid messages and free ones together in any 1 s
     per_group_minute: int = 20  # messages to one group in any 60 s
     per_chat_interval: float = 0.95  # seconds between two messages to one private chat
 
@@ -205,6 +206,7 @@ class TelegramServer(LoopbackServer):
         self.hold_after: int | None = None  # once this many messages were sent, hold the next ones, then drop
         self.rejecting = False  # answer 401 Unauthorized to every call, as for a revoked token
         self._send_times: deque[float] = deque()
+        self._paid_times: deque[float] = deque()  # sends with allow_paid_broadcast
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self.closing = False
         self.reports_handling = False  # the bot under test says when it has handled each update
@@ -335,18 +337,24 @@ class TelegramServer(LoopbackServer):
         check_markup(params.get("reply_markup"))
         return plain
 
-    def _enforce_limits(self, chat_id: int) -> None:
+    def _enforce_limits(self, chat_id: int, paid: bool) -> None:
+        """Per chat always; overall 30 free messages in any second, or 1,000 with a paid broadcast."""
         now = time.monotonic()
-        while self._send_times and now - self._send_times[0] >= 1.0:
-            self._send_times.popleft()
+        for times in (self._send_times, self._paid_times):
+            while times and now - times[0] >= 1.0:
+                times.popleft()
         chat_times = self._chat_times[chat_id]
         window = 60.0 if chat_id < 0 else self.limits.per_chat_interval
         while chat_times and now - chat_times[0] >= window:
             chat_times.popleft()
         too_many_in_chat = len(chat_times) >= (self.limits.per_group_minute if chat_id < 0 else 1)
-        if len(self._send_times) >= self.limits.per_second or too_many_in_chat:
+        if paid:
+            too_many = len(self._send_times) + len(self._paid_times) >= self.limits.paid_per_second
+        else:
+            too_many = len(self._send_times) >= self.limits.per_second
+        if too_many or too_many_in_chat:
             raise BotApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
-        self._send_times.append(now)
+        (self._paid_times if paid else self._send_times).append(now)
         chat_times.append(now)
 
     def _chat_of(self, chat_id: int) -> dict:
@@ -379,7 +387,7 @@ class TelegramServer(LoopbackServer):
             if self.scripted:
                 raise self.scripted.popleft()
             if self.limits is not None:
-                self._enforce_limits(chat_id)
+                self._enforce_limits(chat_id, str(params.get("allow_paid_broadcast")).lower() == "true")
         return self._record("sendMessage", params, chat_id, self._message_id(), plain)
 
     def edit_message_text(self, params: dict) -> dict:
@@ -542,6 +550,9 @@ class TelegramServer(LoopbackServer):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: with Nagle on, the second waits for the client's
+            # delayed ACK (40 ms), which capped a keep-alive connection at about 20 requests a second.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # read even when refused
