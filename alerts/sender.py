@@ -92,6 +92,7 @@ class SenderPolicy:
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt
     idle_poll: float = 1.0  # seconds between looks at an empty outbox (``wake`` cuts it short)
+    paid_broadcast: bool = False  # every message asks for Telegram's paid broadcast: up to 1,000/s, in Stars
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,12 @@ class Sender:
     async def _send_html(self, chat: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """One HTML message to a chat (an id, or a channel's @name), link previews off."""
         await self.bot.send_message(
-            chat, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+            chat,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
+            allow_paid_broadcast=self.policy.paid_broadcast or None,
         )
 
     async def _post(

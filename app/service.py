@@ -181,7 +181,7 @@ async def running_sender(engine: Engine, settings: Settings, bot: Bot, links: Li
             engine,
             bot,
             links,
-            SenderPolicy(rate=settings.TELEGRAM_RATE),
+            SenderPolicy(rate=settings.TELEGRAM_RATE, paid_broadcast=settings.TELEGRAM_PAID_BROADCAST),
             channel=channel_of(settings),
             admin_ids=settings.ADMIN_CHAT_IDS,
         )

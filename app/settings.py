@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -109,6 +117,21 @@ SnapshotRetention = Annotated[
 ]
 
 
+FREE_RATE, PAID_RATE = 30, 1000  # Telegram's messages a second: free, and with paid broadcasts
+
+
+def _telegram_rate(value: float, info: ValidationInfo) -> float:
+    """Up to Telegram's free 30 a second; up to 1,000 only with TELEGRAM_PAID_BROADCAST=true."""
+    paid = info.data.get("TELEGRAM_PAID_BROADCAST", False)
+    ceiling = PAID_RATE if paid else FREE_RATE
+    if not 0 < value <= ceiling:
+        more = (
+            "" if paid else f"; up to {PAID_RATE} with TELEGRAM_PAID_BROADCAST=true (paid in Telegram Stars)"
+        )
+        raise ValueError(f"must be above 0 and at most {ceiling} messages a second{more}")
+    return value
+
+
 class Settings(BaseSettings):
     """Configuration of PolicyWatch; every field is an environment variable of the same name."""
 
@@ -138,7 +161,8 @@ class Settings(BaseSettings):
     ADMIN_CHAT_IDS: IdList = frozenset()
     CHANNEL_ID: ChannelId = None  # a Telegram channel that gets every change once
     CHANNEL_LANGUAGE: Literal["zh", "en"] = "zh"
-    TELEGRAM_RATE: float = Field(default=28.0, gt=0, le=1000)  # alerts per second, all chats together
+    TELEGRAM_PAID_BROADCAST: bool = False  # alerts carry allow_paid_broadcast: paid in Stars, up to 1,000/s
+    TELEGRAM_RATE: Annotated[float, AfterValidator(_telegram_rate)] = 28.0  # alerts/s, all chats together
     TRACK_QUOTA: int = Field(default=10, ge=0)  # documents one chat may /track; admins are unlimited
     FAILURE_ALERT_AFTER: int = Field(default=3, ge=1)  # consecutive failed checks before admins hear
     DIGEST_AT: str = Field(

@@ -128,7 +128,14 @@ def test_a_fan_out_killed_with_sigkill_resumes_and_everyone_gets_exactly_one_ale
     assert cli("check").code == 0  # the baseline, before anyone follows
     chat_ids = add_subscribers(database_url, 1000)
     tracked.serve("/zeekr", Page(NEW_PAGE))
-    settings = service_settings(telegram, database_url, tmp_path, CHECK_INTERVAL="1h", TELEGRAM_RATE="400")
+    settings = service_settings(
+        telegram,
+        database_url,
+        tmp_path,
+        CHECK_INTERVAL="1h",
+        TELEGRAM_RATE="400",
+        TELEGRAM_PAID_BROADCAST="true",
+    )
     telegram.hold_after = 300  # Telegram accepts 300, then the next messages hang until the process dies
     first = start_service(tmp_path, **settings)
     try:

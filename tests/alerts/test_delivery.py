@@ -229,6 +229,28 @@ async def test_sending_stays_within_telegrams_limits(platforms):
         assert all(b - a >= 0.95 for a, b in itertools.pairwise(to_one))
 
 
+async def test_a_paid_broadcast_goes_past_telegrams_free_30_a_second_without_a_429(platforms):
+    """With allow_paid_broadcast Telegram takes up to 1,000 a second; the free 30 would refuse this burst."""
+    with TelegramServer(Limits()) as strict:
+        for chat_id in range(3001, 3091):
+            subscribe(platforms, chat_id, ["zeekr"])
+        await pipeline(platforms).sweep()
+        await drain(platforms, strict, SenderPolicy(rate=300, paid_broadcast=True), timeout=60)
+        assert strict.errors == []
+        assert sorted(s.chat_id for s in strict.sent) == list(range(3001, 3091))
+        assert {s.params["allow_paid_broadcast"] for s in strict.sent} == {"true"}
+
+
+async def test_the_fake_telegram_refuses_a_burst_past_30_a_second_unless_it_is_paid():
+    async with asyncio.timeout(60):
+        for paid, refused in ((None, True), (True, False)):
+            with TelegramServer(Limits()) as strict:
+                async with Bot(TOKEN, base_url=strict.base_url) as bot:
+                    burst = (bot.send_message(chat, "hi", allow_paid_broadcast=paid) for chat in range(1, 41))
+                    await asyncio.gather(*burst, return_exceptions=True)
+                assert (429 in [e[1] for e in strict.errors]) is refused
+
+
 @pytest.fixture
 def failing_page(page_server, platforms):
     """NIO's document (no version yet) served by the local page server, which the test breaks and mends."""

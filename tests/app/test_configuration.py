@@ -103,3 +103,27 @@ def test_another_channel_id_is_refused_naming_it(tmp_path, monkeypatch, value):
     monkeypatch.setenv("CHANNEL_ID", value)
     with pytest.raises(SettingsError, match="CHANNEL_ID"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("rate", "paid", "accepted"),
+    [
+        ("30", "", True),
+        ("31", "", False),
+        ("31", "true", True),
+        ("1000", "true", True),
+        ("1001", "true", False),
+    ],
+)
+def test_telegram_rate_goes_past_30_a_second_only_with_paid_broadcasts(
+    tmp_path, monkeypatch, rate, paid, accepted
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_RATE", rate)
+    monkeypatch.setenv("TELEGRAM_PAID_BROADCAST", paid or "false")
+    if accepted:
+        assert float(rate) == load_settings().TELEGRAM_RATE
+        return
+    with pytest.raises(SettingsError, match="TELEGRAM_RATE") as refused:
+        load_settings()
+    assert ("TELEGRAM_PAID_BROADCAST=true" in str(refused.value)) is not paid
