@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from analysis.disguise import strip_disguises
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"\s+")
 
 
 def normalize_line(line: str) -> str:
     """NFKC (full-width forms, NBSP, ideographic space), no zero-width, bidi or tag characters, one space."""
     line = strip_disguises(unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", line)))
-    return _SPACES.sub(" ", line).strip()
+    return " ".join(line.split())  # str.split's whitespace is exactly what \s matches in a str pattern
 
 
 def normalize_text(lines: Iterable[str]) -> str:
