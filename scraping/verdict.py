@@ -39,7 +39,7 @@ def judge_text(text: str, previous: str | None) -> Verdict | None:
         for reason, marker in _MARKERS.items():
             if found := marker.search(text):
                 return Verdict(f"{reason} ({found.group(0)!r} in a {len(text)}-character text)", True)
-    if previous is None:
+    if previous is None or text == previous:  # the same text again can neither shrink nor switch language
         return None
     if len(text) < SHRINK_RATIO * len(previous):
         return Verdict(f"the text shrank from {len(previous)} to {len(text)} characters", False)
