@@ -16,13 +16,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from alerts.links import Links
 from alerts.text import alert_buttons, alert_message
-from app.service import make_report_service, make_web_app, open_checker
+from app.service import make_report_service, make_web_app, make_web_server, open_checker
 from app.settings import Settings
 from scraping.catalog import parse_catalog
 from scraping.check import CheckResult, active_targets
@@ -30,7 +29,6 @@ from scraping.sync import sync_catalog
 from storage.db import make_engine, row_id, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform, Version, utcnow
-from web.serve import server_config
 
 POLICIES = Path(__file__).resolve().parent / "demo_policies"
 VERSIONS = ["zeekr_2025-11-10.txt", "zeekr_2025-12-31.txt"]
@@ -169,4 +167,4 @@ def run_demo(settings: Settings) -> None:
         flush=True,
     )
     app = make_web_app(demo.settings, demo.engine)
-    uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None)).run()
+    make_web_server(settings, app).run()

@@ -124,6 +124,14 @@ def make_web_app(
     return create_app(engine, web_config(settings), reports, ask or AskService(reports))
 
 
+def make_web_server(settings: Settings, app: Starlette) -> uvicorn.Server:
+    """uvicorn serving ``app`` on WEB_HOST:WEB_PORT with the limits of ``server_config`` (logs are ours)."""
+    timeout = settings.WEB_REQUEST_TIMEOUT.total_seconds()
+    return uvicorn.Server(
+        server_config(app, settings.WEB_HOST, settings.WEB_PORT, request_timeout=timeout, log_config=None)
+    )
+
+
 def make_check_runner(
     engine: Engine,
     settings: Settings,
@@ -259,7 +267,7 @@ async def serve(engine: Engine, settings: Settings) -> None:
     ask = AskService(reports)
     links = Links(str(settings.PUBLIC_URL))
     app = make_web_app(settings, engine, reports, ask)
-    server = uvicorn.Server(server_config(app, settings.WEB_HOST, settings.WEB_PORT, log_config=None))
+    server = make_web_server(settings, app)
     if settings.CHANNEL_ID is not None and settings.TELEGRAM_BOT_TOKEN is None:
         log.warning("CHANNEL_ID is set but TELEGRAM_BOT_TOKEN is not: nothing is posted to the channel")
     pipeline = AlertPipeline(

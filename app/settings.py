@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     BROWSER_PATH: Path = Path("/usr/bin/chromium")
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=1, le=65535)
+    WEB_REQUEST_TIMEOUT: Annotated[Duration, _within("1s", "5m")] = timedelta(seconds=10)  # a whole request
     PUBLIC_URL: AnyHttpUrl = AnyHttpUrl("http://localhost:8080")
     METRICS_TOKEN: BearerToken = None  # /metrics for other clients than loopback ones
     OPENAI_API_KEY: SecretStr | None = None

@@ -46,7 +46,7 @@ def this_machines_address() -> str:
 
 
 def test_run_closes_a_connection_whose_request_never_ends(page_server, database_url, tmp_path):
-    process, port = serve(page_server, database_url, tmp_path)
+    process, port = serve(page_server, database_url, tmp_path, WEB_REQUEST_TIMEOUT="1s")
     try:
         with socket.create_connection(("127.0.0.1", int(port)), timeout=40) as client:
             client.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # and nothing more, ever
