@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -10,20 +9,27 @@ from app.settings import SettingsError, load_settings
 from tests.service_process import CONSOLE_SCRIPT, free_port
 
 
-def policywatch(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    """Run the real command in ``tmp_path`` with these settings."""
-    env = {**os.environ, **settings}
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-def assert_one_line_about(done: subprocess.CompletedProcess, variable: str) -> str:
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr and "secret" not in done.stderr
-    [line] = done.stderr.splitlines()
+def assert_one_line_about(code: int, stderr: str, variable: str) -> str:
+    assert code == 2, stderr
+    assert "Traceback" not in stderr and "secret" not in stderr
+    [line] = stderr.splitlines()
     assert line.startswith("policywatch: ") and variable in line
     return line
+
+
+def test_the_console_script_says_one_line_without_the_password(tmp_path):
+    """The real command, as a person runs it: exit status 2 and one line on stderr."""
+    url = f"postgresql://u:secret@127.0.0.1:{free_port()}/db"  # nothing listens there
+    done = subprocess.run(
+        [str(CONSOLE_SCRIPT), "platforms"],
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = assert_one_line_about(done.returncode, done.stderr, "DATABASE_URL")
+    assert "cannot open postgresql://u:***@127.0.0.1:" in line
 
 
 @pytest.mark.parametrize(
@@ -37,12 +43,13 @@ def assert_one_line_about(done: subprocess.CompletedProcess, variable: str) -> s
         ("sqlite:///{tmp}/a-file", "file is not a database"),
     ],
 )
-def test_a_bad_database_url_is_one_line_naming_it(tmp_path, url, said):
+def test_a_bad_database_url_is_one_line_naming_it(cli, monkeypatch, tmp_path, url, said):
     (tmp_path / "a-file").write_text("not a folder, not a database, and no secret " * 100)
     port = str(free_port())  # nothing listens there
     url, said = (text.format(port=port, tmp=tmp_path) for text in (url, said))
-    done = policywatch(tmp_path, "platforms", DATABASE_URL=url)
-    assert said in assert_one_line_about(done, "DATABASE_URL")
+    monkeypatch.setenv("DATABASE_URL", url)
+    done = cli("platforms")
+    assert said in assert_one_line_about(done.code, done.err, "DATABASE_URL")
 
 
 @pytest.mark.parametrize(
@@ -57,19 +64,28 @@ def test_a_bad_database_url_is_one_line_naming_it(tmp_path, url, said):
         ("FETCH_TIMEOUT", "99999d"),
         ("LLM_TIMEOUT", "0s"),
         ("LLM_TIMEOUT", "99999d"),
+        ("WEB_REQUEST_TIMEOUT", "0s"),
+        ("WEB_REQUEST_TIMEOUT", "1h"),
     ],
 )
-def test_an_absurd_duration_is_one_line_naming_it(tmp_path, variable, value):
-    done = policywatch(
-        tmp_path, "platforms", DATABASE_URL=f"sqlite:///{tmp_path}/policywatch.db", **{variable: value}
-    )
-    assert_one_line_about(done, variable)
+def test_an_absurd_duration_is_one_line_naming_it(cli, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    done = cli("platforms")
+    assert_one_line_about(done.code, done.err, variable)
 
 
-def test_durations_in_seconds_and_up_to_a_month_are_fine(tmp_path):
-    settings = {"CHECK_INTERVAL": "30d", "CONFIRM_DELAY": "0s", "FETCH_TIMEOUT": "1s", "LLM_TIMEOUT": "90s"}
-    done = policywatch(tmp_path, "platforms", DATABASE_URL=f"sqlite:///{tmp_path}/policywatch.db", **settings)
-    assert done.returncode == 0, done.stderr
+def test_durations_in_seconds_and_up_to_a_month_are_fine(cli, monkeypatch):
+    settings = {
+        "CHECK_INTERVAL": "30d",
+        "CONFIRM_DELAY": "0s",
+        "FETCH_TIMEOUT": "1s",
+        "LLM_TIMEOUT": "90s",
+        "WEB_REQUEST_TIMEOUT": "5m",
+    }
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
+    done = cli("platforms")
+    assert done.code == 0, done.err
 
 
 @pytest.mark.parametrize(("value", "kept"), [("all", "all"), ("Versions", "versions"), ("30", 30)])
