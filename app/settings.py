@@ -14,12 +14,15 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from alerts.links import is_public_url
 from analysis.dates import check_interval, parse_duration
+from scraping.guard import is_public_address
 
 DEFAULT_DATABASE_URL = "sqlite:///data/policywatch.db"
 POSTGRES_EXAMPLE = "postgresql://user:password@host/database"
@@ -112,6 +115,42 @@ def _channel(value: object) -> object:
 
 ChannelId = Annotated[str | None, BeforeValidator(_channel)]
 
+
+def _webhook_secret(value: object) -> object:
+    """Empty is unset; else a ``secret_token`` Telegram takes (A-Z a-z 0-9 _ -), too long to guess."""
+    if value in ("", None):
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", str(value)):
+        raise ValueError(
+            "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -, e.g. from `openssl rand -hex 32`"
+        )
+    return value
+
+
+WebhookSecret = Annotated[SecretStr | None, BeforeValidator(_webhook_secret)]
+OptionalUrl = Annotated[AnyHttpUrl | None, BeforeValidator(lambda value: value or None)]  # empty is unset
+
+# The only ports Telegram posts webhook updates to.
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+
+
+def webhook_url_problem(url: AnyHttpUrl, allow_private_networks: bool) -> str | None:
+    """Why Telegram could not post to ``url``, or None. ALLOW_PRIVATE_NETWORKS lets a self-hosted Bot API
+    server (or a test's) post to any http(s) address."""
+    if allow_private_networks:
+        return None
+    host = (url.host or "").strip("[]")
+    try:
+        is_public_host = is_public_address(host)
+    except ValueError:  # a name, not an address
+        is_public_host = is_public_url(f"https://{host}/")
+    if url.scheme != "https" or not is_public_host:
+        return "must be a public https URL, such as https://policywatch.example.org/telegram/webhook"
+    if url.port not in WEBHOOK_PORTS:
+        return "must use a port Telegram posts to: 443, 80, 88 or 8443"
+    return None
+
+
 SnapshotRetention = Annotated[
     Literal["all", "versions"] | Annotated[int, Field(ge=1)], BeforeValidator(_retention)
 ]
@@ -159,6 +198,8 @@ class Settings(BaseSettings):
     LLM_DAILY_CALLS: int = Field(default=200, ge=0)  # model calls a UTC day; past it, automatic reports
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
+    WEBHOOK_URL: OptionalUrl = None  # set: Telegram posts updates there instead of being polled
+    WEBHOOK_SECRET: WebhookSecret = None  # the X-Telegram-Bot-Api-Secret-Token of those posts
     ADMIN_CHAT_IDS: IdList = frozenset()
     CHANNEL_ID: ChannelId = None  # a Telegram channel that gets every change once
     CHANNEL_LANGUAGE: Literal["zh", "en"] = "zh"
@@ -173,9 +214,20 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["text", "json"] = "text"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    @model_validator(mode="after")
+    def _webhook_mode(self) -> "Settings":
+        """WEBHOOK_URL needs WEBHOOK_SECRET, and an address Telegram can post to."""
+        if self.WEBHOOK_URL is None:
+            return self
+        if problem := webhook_url_problem(self.WEBHOOK_URL, self.ALLOW_PRIVATE_NETWORKS):
+            raise ValueError(f"WEBHOOK_URL: {problem}")
+        if self.WEBHOOK_SECRET is None:
+            raise ValueError("WEBHOOK_SECRET: required with WEBHOOK_URL, e.g. from `openssl rand -hex 32`")
+        return self
+
     def secrets(self) -> list[str]:
         """The values the logs must never show."""
-        secrets = (self.TELEGRAM_BOT_TOKEN, self.OPENAI_API_KEY, self.METRICS_TOKEN)
+        secrets = (self.TELEGRAM_BOT_TOKEN, self.OPENAI_API_KEY, self.METRICS_TOKEN, self.WEBHOOK_SECRET)
         return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 
@@ -183,13 +235,15 @@ class SettingsError(Exception):
     """A setting has an invalid value; the message names the variable."""
 
 
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    """``VARIABLE: what is wrong``; a check of several variables names them in its message."""
+    return f"{'.'.join(str(part) for part in location)}: {message}" if location else message
+
+
 def load_settings() -> Settings:
     """Read the settings, turning validation errors into one readable message per variable."""
     try:
         return Settings()
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in error.errors()
-        ]
+        problems = [_problem(e["loc"], e["msg"].removeprefix("Value error, ")) for e in error.errors()]
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

@@ -143,3 +143,72 @@ def test_telegram_rate_goes_past_30_a_second_only_with_paid_broadcasts(
     with pytest.raises(SettingsError, match="TELEGRAM_RATE") as refused:
         load_settings()
     assert ("TELEGRAM_PAID_BROADCAST=true" in str(refused.value)) is not paid
+
+
+SECRET = "s3cret-Token_0123456789"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://policywatch.example.org/telegram/webhook",
+        "https://policywatch.example.org:8443/telegram/webhook",
+        "https://8.8.8.8/telegram/webhook",
+    ],
+)
+def test_a_public_https_webhook_url_with_a_secret_turns_webhooks_on(tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEBHOOK_URL", url)
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    settings = load_settings()
+    assert str(settings.WEBHOOK_URL) == url
+    assert SECRET in settings.secrets()  # so the logs never show it
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://policywatch.example.org/hook", "must be a public https URL"),
+        ("https://localhost/hook", "must be a public https URL"),
+        ("https://127.0.0.1/hook", "must be a public https URL"),
+        ("https://192.168.1.10/hook", "must be a public https URL"),
+        ("https://[::1]/hook", "must be a public https URL"),
+        ("https://intranet/hook", "must be a public https URL"),
+        ("https://policywatch.example.org:8080/hook", "443, 80, 88 or 8443"),
+        ("policywatch.example.org/hook", "WEBHOOK_URL"),
+    ],
+)
+def test_a_webhook_url_telegram_cannot_post_to_is_refused_naming_it(tmp_path, monkeypatch, url, said):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEBHOOK_URL", url)
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    with pytest.raises(SettingsError, match="WEBHOOK_URL") as refused:
+        load_settings()
+    assert said in str(refused.value)
+
+
+def test_a_loopback_http_webhook_url_needs_allow_private_networks(tmp_path, monkeypatch):
+    """For a self-hosted Bot API server (or a test's) on this machine; never by default."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEBHOOK_URL", "http://127.0.0.1:8080/telegram/webhook")
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    with pytest.raises(SettingsError, match="WEBHOOK_URL"):
+        load_settings()
+    monkeypatch.setenv("ALLOW_PRIVATE_NETWORKS", "true")
+    assert str(load_settings().WEBHOOK_URL) == "http://127.0.0.1:8080/telegram/webhook"
+
+
+@pytest.mark.parametrize("secret", ["", "short", "with space 0123456789", "ünïcode0123456789", "x" * 257])
+def test_the_webhook_secret_is_required_and_shaped_as_telegram_takes_it(tmp_path, monkeypatch, secret):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEBHOOK_URL", "https://policywatch.example.org/telegram/webhook")
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET") as refused:
+        load_settings()
+    assert secret not in str(refused.value) or not secret
+
+
+def test_a_bad_webhook_setting_stops_the_program_with_one_line(cli, monkeypatch):
+    monkeypatch.setenv("WEBHOOK_URL", "https://policywatch.example.org/telegram/webhook")
+    done = cli("platforms")
+    assert "required with WEBHOOK_URL" in assert_one_line_about(done.code, done.err, "WEBHOOK_SECRET")
