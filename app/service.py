@@ -25,6 +25,7 @@ from analysis.ask import warm_up
 from app.settings import Settings
 from bot.conversation import BotServices, CheckRunner
 from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
+from bot.webhook import Webhook, reading_inbox, start_webhook_bot
 from scraping.check import Checker, CheckResult, Target, active_targets
 from scraping.fetch import Fetcher, make_client
 from scraping.politeness import HostLimiter
@@ -33,6 +34,7 @@ from scraping.schedule import CheckScheduler, start_scheduler, tick_seconds
 from storage.models import utcnow
 from web.app import WebConfig, create_app
 from web.serve import server_config
+from web.webhook import WakeUp
 
 if TYPE_CHECKING:
     from scraping.browser import BrowserRenderer
@@ -116,12 +118,17 @@ async def open_checker(settings: Settings, engine: Engine) -> AsyncIterator[Chec
 
 
 def make_web_app(
-    settings: Settings, engine: Engine, reports: ReportService | None = None, ask: AskService | None = None
+    settings: Settings,
+    engine: Engine,
+    reports: ReportService | None = None,
+    ask: AskService | None = None,
+    on_update: WakeUp | None = None,
 ) -> Starlette:
     """The one place the web app is built: links under PUBLIC_URL, METRICS_TOKEN, the stored reports, and
-    the answers to questions (the bot's AskService when given: one cache, one budget)."""
+    the answers to questions (the bot's AskService when given: one cache, one budget); ``on_update`` wakes
+    the bot in this process when the webhook stored an update."""
     reports = reports or make_report_service(settings, engine)
-    return create_app(engine, web_config(settings), reports, ask or AskService(reports))
+    return create_app(engine, web_config(settings), reports, ask or AskService(reports), on_update)
 
 
 def make_web_server(settings: Settings, app: Starlette) -> uvicorn.Server:
@@ -168,10 +175,18 @@ class Wiring:
         self.pipeline = pipeline
         self.links = links
         self.sender: Sender | None = None  # set while the bot runs
+        self.updates = asyncio.Event()  # set by the webhook route when it stored an update
 
     async def follow_up(self, *_: object) -> None:
         if await self.pipeline.sweep() and self.sender is not None:
             self.sender.wake.set()
+
+
+def webhook_of(settings: Settings) -> Webhook | None:
+    """Where Telegram posts updates, when WEBHOOK_URL is set (else the bot polls)."""
+    if settings.WEBHOOK_URL is None or settings.WEBHOOK_SECRET is None:
+        return None
+    return Webhook(str(settings.WEBHOOK_URL), settings.WEBHOOK_SECRET.get_secret_value())
 
 
 def channel_of(settings: Settings) -> Channel | None:
@@ -206,18 +221,25 @@ async def run_telegram(engine: Engine, settings: Settings, bot_services: BotServ
     if settings.TELEGRAM_BOT_TOKEN is None:
         raise ValueError("the Telegram bot needs TELEGRAM_BOT_TOKEN")
     token = settings.TELEGRAM_BOT_TOKEN.get_secret_value()
-    application = build_application(token, settings.TELEGRAM_API_BASE_URL, bot_services)
+    webhook = webhook_of(settings)
+    application = build_application(token, settings.TELEGRAM_API_BASE_URL, bot_services, webhook is None)
     # The sender's own connection pool, and no rate limiter: the sender paces alerts itself.
     sender_bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL)
 
     async def connect() -> None:
-        await start_bot(application)
+        await (start_bot(application) if webhook is None else start_webhook_bot(application, webhook))
         await sender_bot.initialize()
 
     try:
         await keep_trying(connect)
-        log.info("the Telegram bot @%s is polling for updates", application.bot.username)
-        async with running_sender(engine, settings, sender_bot, wiring.links) as sender:
+        if webhook is None:
+            log.info("the Telegram bot @%s is polling for updates", application.bot.username)
+        else:
+            log.info("the Telegram bot @%s gets updates at WEBHOOK_URL", application.bot.username)
+        async with (
+            running_sender(engine, settings, sender_bot, wiring.links) as sender,
+            reading_inbox(engine, application, wiring.updates, enabled=webhook is not None),
+        ):
             wiring.sender = sender
             sender.wake.set()  # what was queued while Telegram was out of reach
             await asyncio.Event().wait()
@@ -254,7 +276,13 @@ async def running_telegram(
 def web_config(settings: Settings) -> WebConfig:
     """What the pages need from the settings."""
     token = settings.METRICS_TOKEN.get_secret_value() if settings.METRICS_TOKEN is not None else None
-    return WebConfig(public_url=str(settings.PUBLIC_URL), metrics_token=token)
+    webhook = webhook_of(settings)
+    return WebConfig(
+        public_url=str(settings.PUBLIC_URL),
+        metrics_token=token,
+        webhook_path=webhook.path if webhook else None,
+        webhook_secret=webhook.secret if webhook else None,
+    )
 
 
 async def serve(engine: Engine, settings: Settings) -> None:
@@ -266,8 +294,6 @@ async def serve(engine: Engine, settings: Settings) -> None:
     reports = make_report_service(settings, engine)
     ask = AskService(reports)
     links = Links(str(settings.PUBLIC_URL))
-    app = make_web_app(settings, engine, reports, ask)
-    server = make_web_server(settings, app)
     if settings.CHANNEL_ID is not None and settings.TELEGRAM_BOT_TOKEN is None:
         log.warning("CHANNEL_ID is set but TELEGRAM_BOT_TOKEN is not: nothing is posted to the channel")
     pipeline = AlertPipeline(
@@ -279,6 +305,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
         channel=channel_of(settings),
     )
     wiring = Wiring(pipeline, links)
+    app = make_web_app(settings, engine, reports, ask, on_update=wiring.updates.set)
+    server = make_web_server(settings, app)
 
     async def digest() -> None:
         if enqueue_digests(engine, links, utcnow()) and wiring.sender is not None:

@@ -208,14 +208,18 @@ SLOW_COMMANDS = frozenset({"track", "ask"})
 SLOW_BUTTONS = f"^({TRACK_PICK}|{REPORT}):"  # a found link's preview; a full report (it may ask the model)
 
 
-def build_application(token: str, base_url: str, bot_services: BotServices) -> Application:
+def build_application(
+    token: str, base_url: str, bot_services: BotServices, polling: bool = True
+) -> Application:
     """The bot, talking to the Bot API server at ``base_url`` (Telegram's, a self-hosted one, or a test's).
 
     PTB's rate limiter keeps replies within 30 a second and 20 a minute per group, and retries after a
-    429. Alerts go through the outbox sender's own bot, paced at TELEGRAM_RATE.
+    429. Alerts go through the outbox sender's own bot, paced at TELEGRAM_RATE. Without ``polling`` it has
+    no updater: updates come from the webhook's inbox (bot/webhook.py).
     """
     limiter = AIORateLimiter(max_retries=3)
-    application = ApplicationBuilder().token(token).base_url(base_url).rate_limiter(limiter).build()
+    builder = ApplicationBuilder().token(token).base_url(base_url).rate_limiter(limiter)
+    application = (builder if polling else builder.updater(None)).build()
     application.bot_data[SERVICES] = bot_services
     for name, handler in COMMANDS.items():
         # /track fetches a page and /ask may wait for the model: others' updates go on meanwhile

@@ -82,13 +82,12 @@ def mark_failed(session: Session, row_id: int, error: str, now: datetime) -> Non
     )
 
 
-def release_claimed(session: Session) -> int:
-    """Claimed updates back to pending: a worker starting after a crash handles them again."""
-    return session.exec(
-        update(InboxUpdate)
-        .where(col(InboxUpdate.status) == InboxStatus.PROCESSING)
-        .values(status=InboxStatus.PENDING)
-    ).rowcount
+def release_claimed(session: Session, ids: list[int] | None = None) -> int:
+    """Claimed updates back to pending: those given (left unhandled at a stop), or all (after a crash)."""
+    query = update(InboxUpdate).where(col(InboxUpdate.status) == InboxStatus.PROCESSING)
+    if ids is not None:
+        query = query.where(col(InboxUpdate.id).in_(ids))
+    return session.exec(query.values(status=InboxStatus.PENDING)).rowcount
 
 
 def prune_finished(session: Session, before: datetime) -> int:

@@ -10,6 +10,8 @@ call while ``rejecting`` (a revoked token).
 Channels (``add_channel``) take posts by ``@username`` or id from an administrator bot only, else 403.
 Inline queries (``ask_inline``) are answered with answerInlineQuery, refused when answered twice or
 after ``inline_timeout`` (10 s), as Telegram does; results are checked like messages.
+Webhooks (``webhook``, tests/telegram_webhook.py): while one is set, updates are posted to it and getUpdates
+answers 409 Conflict, as Telegram does.
 """
 
 import contextlib
@@ -22,9 +24,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html import unescape
 from http.server import BaseHTTPRequestHandler
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.loopback import LoopbackServer
+from tests.telegram_webhook import CONFLICT, Webhook
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {
@@ -216,6 +220,7 @@ class TelegramServer(LoopbackServer):
         self.inline_asked: dict[str, float] = {}  # inline query id -> when it was asked
         self.inline_answers: dict[str, dict] = {}  # inline query id -> answerInlineQuery params
         self.inline_timeout = INLINE_TIMEOUT
+        self.webhook = Webhook(self)  # while its URL is set, updates are posted there, not polled
         super().__init__(self._handler())
 
     @property
@@ -473,6 +478,8 @@ class TelegramServer(LoopbackServer):
         return member
 
     def get_updates(self, params: dict) -> list[dict]:
+        if self.webhook.url is not None:
+            raise BotApiError(409, CONFLICT)
         offset = int(params.get("offset", 0) or 0)
         deadline = time.monotonic() + min(float(params.get("timeout", 0) or 0), 5.0)
         with self.condition:
@@ -488,7 +495,6 @@ class TelegramServer(LoopbackServer):
     def call(self, method: str, params: dict) -> object:
         simple = {
             "getMe": BOT_USER,
-            "deleteWebhook": True,
             "close": True,
             "logOut": True,
             "sendChatAction": True,
@@ -505,15 +511,29 @@ class TelegramServer(LoopbackServer):
             "answerInlineQuery": self.answer_inline,
             "getChatMember": self.get_chat_member,
             "setMyCommands": self.set_my_commands,
+            "setWebhook": self.set_webhook,
+            "deleteWebhook": self.webhook.delete,
+            "getWebhookInfo": self.webhook.info,
         }
         if method not in handlers:
             raise BotApiError(404, "Not Found: method not found")
         return handlers[method](params)
 
+    def set_webhook(self, params: dict) -> bool:
+        try:
+            return self.webhook.set(params)
+        except ValueError as refused:
+            raise BotApiError(400, str(refused)) from None
+
+    def __enter__(self) -> Self:
+        self.webhook.start()
+        return super().__enter__()
+
     def __exit__(self, *exc: object) -> None:
         self.closing = True
         with self.condition:
             self.condition.notify_all()
+        self.webhook.join()
         super().__exit__(*exc)
 
     # -- waiting, for the tests ----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from analysis.report import ChangeReport
 from i18n import kind_namer, say, translator
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
-from web import asking, feeds, pages, weekly
+from web import asking, feeds, pages, webhook, weekly
 from web.diff_view import DIFF_CACHE_CHARS, DiffViews
 from web.i18n import pick_language
 from web.links import path_for, public_base
@@ -57,6 +57,8 @@ class WebConfig:
     public_url: str = "http://localhost:8080"  # the base of every absolute link and redirect
     metrics_token: str | None = None  # METRICS_TOKEN: /metrics for others than loopback clients
     diff_cache_chars: int = DIFF_CACHE_CHARS  # rendered diff tables kept, in characters (0: none)
+    webhook_path: str | None = None  # the path of WEBHOOK_URL: Telegram posts updates there
+    webhook_secret: str | None = None  # WEBHOOK_SECRET: the header those posts carry
 
 
 class ReportSource(Protocol):
@@ -154,9 +156,11 @@ def create_app(
     config: WebConfig | None = None,
     reports: ReportSource | None = None,
     ask: asking.AskSource | None = None,
+    on_update: webhook.WakeUp | None = None,
 ) -> Starlette:
     """The web app over ``engine``; without ``reports`` the diff page has no report block, without ``ask``
-    questions get search results only."""
+    questions get search results only. ``on_update`` is called when the webhook has stored a new update."""
+    config = config or WebConfig()
     routes = [
         Route("/", in_turn(pages.home), name="home"),
         Route("/weekly", in_turn(weekly.weekly), name="weekly_current"),
@@ -176,6 +180,8 @@ def create_app(
         Route("/p/{slug}/{kind}/v/{version:int}.txt", in_turn(pages.version_text), name="version_text"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    if config.webhook_path is not None and config.webhook_secret:
+        routes.insert(0, Route(config.webhook_path, webhook.receive_update, methods=["POST"], name="webhook"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
@@ -183,7 +189,8 @@ def create_app(
     )
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.state.engine = engine
-    app.state.config = config or WebConfig()
+    app.state.config = config
+    app.state.on_update = on_update
     app.state.templates = make_templates()
     app.state.reports = reports
     app.state.ask = ask or asking.SearchOnly()

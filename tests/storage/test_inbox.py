@@ -115,3 +115,13 @@ def test_two_workers_claiming_at_once_never_get_the_same_update(engine):
         first.commit()
         second.commit()
     assert mine == [1, 2, 3] and theirs == [4, 5, 6]
+
+
+def test_a_stopping_worker_hands_back_only_the_updates_it_left_unhandled(engine):
+    store(engine, 1, 2, 3)
+    with session_scope(engine) as session:
+        first, _, third = claim_updates(session, 3)
+        mark_done(session, first.id, utcnow())
+    with session_scope(engine) as session:
+        assert release_claimed(session, [third.id]) == 1
+    assert claim(engine) == [3]  # the second is still someone's

@@ -1,0 +1,62 @@
+"""`policywatch run` in webhook mode, as a real process: Telegram posts, the bot answers, nothing leaks."""
+
+import json
+import signal
+import threading
+
+import httpx
+
+from tests.conftest import zeekr
+from tests.pages import OLD_PAGE
+from tests.people import person
+from tests.servers import Page
+from tests.service_process import free_port, start_service, wait_healthy
+from tests.telegram_server import TOKEN
+from tests.telegram_webhook import SECRET_HEADER
+
+SECRET = "run-Webhook_secret-0123456789abcdef"
+
+
+async def test_run_gets_updates_by_webhook_never_logs_the_secret_and_keeps_the_webhook_when_stopped(
+    telegram, page_server, catalog, database_url, tmp_path
+):
+    catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
+    port = str(free_port())
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    process = start_service(
+        tmp_path,
+        DATABASE_URL=database_url,
+        CATALOG_PATH=str(tmp_path / "catalog.yaml"),
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        WEB_PORT=port,
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET=SECRET,
+        LOG_FORMAT="json",
+        LOG_LEVEL="DEBUG",  # python-telegram-bot logs each call's parameters at DEBUG: setWebhook's too
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # DEBUG fills a pipe
+    reader.start()
+    try:
+        wait_healthy(process, port)
+        someone = person(telegram, "en")
+        (welcome,) = await someone.say("/start")
+        (followed,) = await someone.say("/follow zeekr")
+        assert "PolicyWatch" in welcome.text and followed.text.startswith("✅ You now follow ZEEKR")
+        assert telegram.webhook.url == url and telegram.webhook.secret == SECRET
+        forged = {"update_id": 10**9, "message": {"text": "/start"}}
+        assert httpx.post(url, json=forged, headers={SECRET_HEADER: "guess"}, timeout=10).status_code == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    err = "".join(lines)
+    assert process.returncode == 0, err
+    messages = [json.loads(line)["message"] for line in err.splitlines()]
+    assert "the Telegram bot @policywatch_test_bot gets updates at WEBHOOK_URL" in messages
+    assert not any("polling for updates" in message for message in messages)
+    assert SECRET not in err and "secret_token" in err  # the call was logged, its secret redacted
+    assert (
+        telegram.webhook.url == url
+    )  # Telegram keeps posting (to the other replicas) while a worker restarts
