@@ -137,6 +137,8 @@ WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 def webhook_url_problem(url: AnyHttpUrl, allow_private_networks: bool) -> str | None:
     """Why Telegram could not post to ``url``, or None. ALLOW_PRIVATE_NETWORKS lets a self-hosted Bot API
     server (or a test's) post to any http(s) address."""
+    if not re.fullmatch(r"/[A-Za-z0-9/_.~-]*", url.path or "/"):
+        return "its path (the web app's route for Telegram) may hold only A-Z a-z 0-9 / _ . ~ -"
     if allow_private_networks:
         return None
     host = (url.host or "").strip("[]")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from telegram import Update
@@ -53,7 +53,7 @@ class Webhook:
     @property
     def path(self) -> str:
         """The web app's route for the posts: the URL's path (a reverse proxy passes it on unchanged)."""
-        return unquote(urlsplit(self.url).path) or "/"
+        return urlsplit(self.url).path or "/"
 
 
 async def start_webhook_bot(application: Application, webhook: Webhook) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from storage.inbox import inbox_counts
 from storage.models import Alert, Check, Delivery, Report, Version
 from storage.outbox import oldest_pending_at, outbox_counts
 from storage.stats import count_rows, last_check_at
@@ -29,6 +30,7 @@ class Figures:
     fetch_count: int
     fetch_sum_ms: int
     last_check_at: datetime | None
+    inbox_by_status: dict[str, int]  # webhook updates: pending, processing, done, failed
 
 
 def _fetch_histogram(session: Session) -> tuple[list[int], int, int]:
@@ -74,4 +76,5 @@ def read_figures(session: Session) -> Figures:
         fetch_count=count,
         fetch_sum_ms=total,
         last_check_at=last_check_at(session),
+        inbox_by_status=inbox_counts(session),
     )

@@ -80,6 +80,14 @@ def _metrics(figures: Figures) -> Iterator[Metric]:
         "Seconds since the last check of any document",
         value=_age(figures.last_check_at, now),
     )
+    inbox = GaugeMetricFamily(
+        "policywatch_inbox_updates",
+        "Telegram updates the webhook stored, by status (pending, processing, done, failed)",
+        labels=["status"],
+    )
+    for status, count in sorted(figures.inbox_by_status.items()):
+        inbox.add_metric([status], count)
+    yield inbox
 
 
 def metrics(request: Request) -> Response:

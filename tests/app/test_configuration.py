@@ -176,6 +176,8 @@ def test_a_public_https_webhook_url_with_a_secret_turns_webhooks_on(tmp_path, mo
         ("https://intranet/hook", "must be a public https URL"),
         ("https://policywatch.example.org:8080/hook", "443, 80, 88 or 8443"),
         ("policywatch.example.org/hook", "WEBHOOK_URL"),
+        ("https://policywatch.example.org/{update}", "its path"),
+        ("https://policywatch.example.org/钩子", "its path"),
     ],
 )
 def test_a_webhook_url_telegram_cannot_post_to_is_refused_naming_it(tmp_path, monkeypatch, url, said):

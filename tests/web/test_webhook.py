@@ -1,6 +1,8 @@
 """The webhook route: only posts with the secret header, only updates, at most 1 MB, each stored once."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -20,9 +22,17 @@ def stored(engine) -> dict[int, str | None]:
         return {row.update_id: row.body for row in session.exec(select(InboxUpdate)).all()}
 
 
+@dataclass
+class Hook:
+    """The running app in webhook mode: ``post`` sends a body (with the secret unless told otherwise)."""
+
+    post: Callable[..., httpx.Response]
+    woken: list[int]  # one item per wake-up of the worker
+    url: str
+
+
 @pytest.fixture
 def hook(engine):
-    """The running app in webhook mode; yields (post, wake-ups) where post sends a body with headers."""
     woken: list[int] = []
     app = create_app(
         engine, WebConfig(webhook_path=PATH, webhook_secret=SECRET), on_update=lambda: woken.append(1)
@@ -34,11 +44,11 @@ def hook(engine):
                 headers["X-Telegram-Bot-Api-Secret-Token"] = secret
             return client.post(PATH, content=body, headers=headers)
 
-        yield post, woken
+        yield Hook(post, woken, url)
 
 
 def test_an_update_with_the_secret_is_stored_as_posted_and_wakes_the_worker(hook, engine):
-    post, woken = hook
+    post, woken = hook.post, hook.woken
     body = json.dumps(UPDATE, ensure_ascii=False)
     answer = post(body)
     assert answer.status_code == 200
@@ -47,7 +57,7 @@ def test_an_update_with_the_secret_is_stored_as_posted_and_wakes_the_worker(hook
 
 
 def test_a_redelivered_update_is_accepted_and_stored_once(hook, engine):
-    post, woken = hook
+    post, woken = hook.post, hook.woken
     assert post(json.dumps(UPDATE)).status_code == 200
     assert post(json.dumps({**UPDATE, "message": {"text": "other"}})).status_code == 200  # Telegram: 200
     assert list(stored(engine)) == [41] and json.loads(stored(engine)[41]) == UPDATE
@@ -58,7 +68,7 @@ def test_a_redelivered_update_is_accepted_and_stored_once(hook, engine):
     "secret", [None, "", "wrong", SECRET[:-1], SECRET + "x", SECRET.upper(), SECRET.encode().hex()]
 )
 def test_a_post_without_the_right_secret_is_403_and_stores_nothing(hook, engine, secret):
-    post, woken = hook
+    post, woken = hook.post, hook.woken
     answer = post(json.dumps(UPDATE), secret=secret)
     assert answer.status_code == 403
     assert SECRET not in answer.text
@@ -86,13 +96,13 @@ def test_a_post_without_the_right_secret_is_403_and_stores_nothing(hook, engine,
     ids=lambda body: repr(body[:30]),
 )
 def test_a_body_that_is_not_an_update_is_400_and_stores_nothing(hook, engine, body):
-    post, woken = hook
+    post, woken = hook.post, hook.woken
     assert post(body).status_code == 400
     assert stored(engine) == {} and woken == []
 
 
 def test_a_body_over_one_megabyte_is_413_announced_or_streamed(hook, engine):
-    post, _ = hook
+    post = hook.post
     big = json.dumps({"update_id": 1, "message": {"text": "x" * 1024 * 1024}}).encode()
     assert post(big).status_code == 413
 
@@ -110,3 +120,10 @@ def test_without_webhook_settings_there_is_no_route(engine):
         answer = httpx.post(url + PATH, json=UPDATE, headers=headers, timeout=10)
     assert answer.status_code == 404
     assert stored(engine) == {}
+
+
+def test_metrics_count_the_updates_waiting_in_the_inbox(hook, engine):
+    post = hook.post
+    assert post(json.dumps(UPDATE)).status_code == 200
+    metrics = httpx.get(hook.url + "/metrics", timeout=10).text
+    assert 'policywatch_inbox_updates{status="pending"} 1.0' in metrics
