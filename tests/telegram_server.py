@@ -24,7 +24,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html import unescape
 from http.server import BaseHTTPRequestHandler
-from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.loopback import LoopbackServer
@@ -524,10 +523,6 @@ class TelegramServer(LoopbackServer):
             return self.webhook.set(params)
         except ValueError as refused:
             raise BotApiError(400, str(refused)) from None
-
-    def __enter__(self) -> Self:
-        self.webhook.start()
-        return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
         self.closing = True

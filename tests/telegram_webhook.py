@@ -41,13 +41,12 @@ class Webhook:
         self.last_error: tuple[int, str] | None = None  # (unix time, message), as getWebhookInfo says
         self.posts: list[tuple[int, int]] = []  # (update_id, HTTP status, 0 without an answer) of each post
         self.delivered: dict[int, dict] = {}  # the updates the webhook accepted, by update_id
-        self._thread = threading.Thread(target=self._deliver_forever, daemon=True, name="webhook delivery")
-
-    def start(self) -> None:
-        self._thread.start()
+        self._thread: threading.Thread | None = None  # started by the first setWebhook
 
     def join(self) -> None:
-        self._thread.join(timeout=10)
+        """Wait for the delivery thread, once the server is closing."""
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     # -- the Bot API ---------------------------------------------------------------------------------
 
@@ -63,6 +62,9 @@ class Webhook:
                 self.server.pending.clear()
             self.url, self.secret = url, secret
             self.allowed_updates = params.get("allowed_updates")
+            if self._thread is None:  # servers without a webhook (most tests, the benchmarks) need none
+                self._thread = threading.Thread(target=self._deliver_forever, daemon=True, name="webhook")
+                self._thread.start()
             self.server.condition.notify_all()
         return True
 
