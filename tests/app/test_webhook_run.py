@@ -60,3 +60,31 @@ async def test_run_gets_updates_by_webhook_never_logs_the_secret_and_keeps_the_w
     assert (
         telegram.webhook.url == url
     )  # Telegram keeps posting (to the other replicas) while a worker restarts
+
+
+async def test_an_update_posted_to_another_process_is_handled_by_the_one_running_the_bot(
+    telegram, page_server, catalog, database_url, tmp_path
+):
+    catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
+    web_port, worker_port = str(free_port()), str(free_port())
+    url = f"http://127.0.0.1:{web_port}/telegram/webhook"  # Telegram posts to the process without the bot
+    shared = {
+        "DATABASE_URL": database_url,
+        "CATALOG_PATH": str(tmp_path / "catalog.yaml"),
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "WEBHOOK_URL": url,
+        "WEBHOOK_SECRET": SECRET,
+    }
+    web = start_service(tmp_path, WEB_PORT=web_port, **shared)
+    worker = start_service(tmp_path, WEB_PORT=worker_port, TELEGRAM_BOT_TOKEN=TOKEN, **shared)
+    try:
+        wait_healthy(web, web_port)
+        wait_healthy(worker, worker_port)
+        (welcome,) = await person(telegram, "en").say("/start")
+        assert "PolicyWatch" in welcome.text
+        assert telegram.webhook.url == url and set(telegram.webhook.posts) == {(1, 200)}
+    finally:
+        for process in (web, worker):
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=60)[1] for process in (web, worker)]
+    assert [process.returncode for process in (web, worker)] == [0, 0], outputs
