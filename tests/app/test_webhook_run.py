@@ -62,7 +62,7 @@ async def test_run_gets_updates_by_webhook_never_logs_the_secret_and_keeps_the_w
     )  # Telegram keeps posting (to the other replicas) while a worker restarts
 
 
-async def test_an_update_posted_to_another_process_is_handled_by_the_one_running_the_bot(
+async def test_updates_posted_to_another_process_are_handled_by_the_one_running_the_bot_across_its_crash(
     telegram, page_server, catalog, database_url, tmp_path
 ):
     catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
@@ -80,9 +80,17 @@ async def test_an_update_posted_to_another_process_is_handled_by_the_one_running
     try:
         wait_healthy(web, web_port)
         wait_healthy(worker, worker_port)
-        (welcome,) = await person(telegram, "en").say("/start")
+        someone = person(telegram, "en")
+        (welcome,) = await someone.say("/start")
         assert "PolicyWatch" in welcome.text
-        assert telegram.webhook.url == url and set(telegram.webhook.posts) == {(1, 200)}
+        assert telegram.webhook.url == url and telegram.webhook.posts == [(1, 200)]
+        web.kill()  # SIGKILL: Telegram's posts fail until it is back, and Telegram keeps the update
+        web.communicate(timeout=30)
+        update_id = telegram.write(someone.chat, someone.user, "/help")
+        assert telegram.wait_for(lambda: 0 in telegram.webhook.statuses(update_id))
+        web = start_service(tmp_path, WEB_PORT=web_port, **shared)
+        assert telegram.wait_for(lambda: len(telegram.to_chat(someone.chat["id"])) == 2, timeout=60)
+        assert "/follow" in telegram.to_chat(someone.chat["id"])[1].text  # /help's answer
     finally:
         for process in (web, worker):
             process.send_signal(signal.SIGTERM)
