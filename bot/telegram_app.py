@@ -232,14 +232,19 @@ def build_application(
     return application
 
 
-async def start_bot(application: Application, poll_timeout: int = 10) -> None:
-    """Connect, publish the command menus and start long polling; each step again after a failure."""
-    if application.updater is None:
-        raise ValueError("the bot needs an updater to poll (build_application makes one)")
+async def open_bot(application: Application) -> None:
+    """Connect, publish the command menus and start the handlers; each step again after a failure."""
     await application.initialize()
     await register_commands(application)
     if not application.running:
         await application.start()
+
+
+async def start_bot(application: Application, poll_timeout: int = 10) -> None:
+    """``open_bot``, then start long polling."""
+    if application.updater is None:
+        raise ValueError("the bot needs an updater to poll (build_application makes one)")
+    await open_bot(application)
     if not application.updater.running:
         await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application
 
-from bot.telegram_app import register_commands
+from bot.telegram_app import open_bot
 from storage.db import session_scope
 from storage.inbox import (
     ClaimedUpdate,
@@ -57,14 +57,11 @@ class Webhook:
 
 
 async def start_webhook_bot(application: Application, webhook: Webhook) -> None:
-    """Connect, publish the command menus and point Telegram at the webhook; each step again after a failure.
+    """``open_bot``, then point Telegram at the webhook; each step again after a failure.
 
     Updates Telegram holds (the worker was down, or the bot polled before) are kept: they arrive by post.
     """
-    await application.initialize()
-    await register_commands(application)
-    if not application.running:
-        await application.start()
+    await open_bot(application)
     await application.bot.set_webhook(
         url=webhook.url,
         secret_token=webhook.secret,
