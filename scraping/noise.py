@@ -13,9 +13,10 @@ DEFAULT_RULES = [
     # relative dates: "3 days ago", "3天前", "刚刚", "5分钟前"
     r"\b\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b",
     r"\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|刚刚",
-    # visitor and read counters: "阅读量: 12345", "浏览次数 88", "12,345 views"
-    r"(?:阅读量|阅读数|浏览量|浏览次数|访问量|访问次数|点击量|visits?|views?|visitors?)\s*[::]?\s*[\d,]+",
-    r"[\d,]+\s*(?:次阅读|次浏览|人浏览|views|visits|visitors)\b",
+    # visitor and read counters: "阅读量: 12345", "浏览次数 88", "12,345 views"; a count starts with a digit
+    # and the English words are whole words ("Plainview, New York", "users, visitors" are not counters)
+    r"(?:阅读量|阅读数|浏览量|浏览次数|访问量|访问次数|点击量|\b(?:visits?|views?|visitors?)\b)\s*[::]?\s*\d[\d,]*",
+    r"\d[\d,]*\s*(?:次阅读|次浏览|人浏览|views|visits|visitors)\b",
     # timestamps with a time of day (stated dates of a policy carry none)
     r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
     # tokens: CSRF, nonces, request ids (long runs of hex or base64 characters)
