@@ -38,7 +38,7 @@ _DATE_PATTERNS = [re.compile(form, re.IGNORECASE) for form in _DATE_FORMS]
 _UPDATE_LABELS = (
     r"最近更新(?:日期|时间)?|最新更新(?:日期|时间)?|版本更新(?:日期|时间)|更新(?:日期|时间)|更新于|"
     r"修订(?:日期|时间)|发布(?:日期|时间)|发布于|"
-    r"last\s+(?:updated|modified|revised)(?:\s+on)?|updated(?:\s+on)?|revised(?:\s+on)?"
+    r"last\s+(?:updated?|modified|revised)(?:\s+on)?|updated(?:\s+on)?|revised(?:\s+on)?"
 )
 _EFFECTIVE_LABELS = r"生效(?:日期|时间)|生效于|effective(?:\s+date)?(?:\s+(?:as\s+of|from|on))?"
 # After the label: punctuation or a little filler (":", "：", " is ", "为") before the date itself.

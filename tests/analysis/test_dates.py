@@ -24,6 +24,7 @@ def test_seed_versions_state_their_update_and_effective_dates(seed):
         ("发布日期: 2023年12月5号", (date(2023, 12, 5), None)),
         ("最近更新日期 2022 年 1 月 2 日", (date(2022, 1, 2), None)),
         ("Last updated: January 5, 2025. Effective as of 1 Feb 2025.", (date(2025, 1, 5), date(2025, 2, 1))),
+        ("Last Update: December 22, 2025", (date(2025, 12, 22), None)),  # DeepSeek's wording
         (
             "Effective Date: Sept. 3rd, 2024 | Last Modified on 2024-08-30",
             (date(2024, 8, 30), date(2024, 9, 3)),
