@@ -18,8 +18,9 @@ _ERROR_PAGE_MARKERS = {
         r"sign in to continue|log in to continue|please (?:log|sign) in"
     ),
     "error page": (
-        r"\b404\b|not found|页面不存在|页面找不到|找不到页面|服务器错误|系统繁忙|出错了|"
-        r"service unavailable|internal server error|bad gateway|\b50[0234]\b"
+        r"\b404\b|not found|页面不存在|页面找不到|找不到页面|服务器错误|系统繁忙|出错了|系统维护|维护中|"
+        r"service unavailable|internal server error|bad gateway|\b50[0234]\b|"
+        r"something went wrong|under maintenance"
     ),
 }
 _MARKERS = {reason: re.compile(pattern, re.IGNORECASE) for reason, pattern in _ERROR_PAGE_MARKERS.items()}

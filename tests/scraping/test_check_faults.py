@@ -19,6 +19,7 @@ from scraping.sync import sync_catalog
 from storage.db import session_scope
 from storage.models import CheckOutcome, Document, FailureKind, Version, utcnow
 from tests.conftest import zeekr
+from tests.corpus import CORPUS
 from tests.pages import NEW_PAGE, OLD_PAGE, SEED_NEW, SEED_OLD, policy_page, policy_pdf, seed_text
 from tests.servers import Page, on_host
 
@@ -118,6 +119,8 @@ async def test_429_honours_retry_after(tracker):
         (Page("<html><body><p>请输入验证码</p></body>".encode()), "captcha", 2, PERMANENT),
         (Page("<main><h1>登录</h1><p>请登录后查看完整内容</p></main>".encode()), "login page", 2, PERMANENT),
         (Page("<html><body><h1>404 页面不存在</h1></body></html>".encode()), "error page", 2, PERMANENT),
+        # what acdelco.com served Open Terms Archive in place of its policy (tests/fixtures/corpus)
+        (Page((CORPUS / "acdelco-maintenance.html").read_bytes()), "error page", 2, PERMANENT),
         (Page(b"<html><body></body></html>"), "no text", 1, PERMANENT),
     ],
 )
