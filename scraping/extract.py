@@ -12,17 +12,21 @@ from lxml.cssselect import CSSSelector
 from scraping.decode import decode_with_charset
 from scraping.errors import ExtractError
 from scraping.pdf import extract_pdf
+from scraping.prose import drop_link_blocks
 from scraping.text import normalize_text
 
-# Never content: code, embedded objects and page furniture.
+# Never content: code, embedded objects, page furniture, and a <title> misplaced in the body (never shown).
 _ALWAYS_DROPPED = (
-    "script, style, noscript, template, svg, iframe, object, canvas, [hidden], [aria-hidden=true]"
+    "script, style, noscript, template, svg, iframe, object, canvas, title, [hidden], [aria-hidden=true]"
 )
-# Boilerplate around the content, dropped when the catalog names no `select`.
+# Boilerplate around the content, dropped when the catalog names no `select`: navigation, banners,
+# breadcrumbs, dialogs (modals are in the page, hidden until opened) and cookie banners.
 _BOILERPLATE = (
-    "nav, header, footer, aside, form, [role=navigation], [role=banner], [role=contentinfo], "
+    "nav, header, footer, aside, form, dialog, [role=navigation], [role=banner], [role=contentinfo], "
+    "[role=dialog], [aria-modal=true], [class*=modal], [class*=breadcrumb], [id*=breadcrumb], "
     "[id*=cookie], [class*=cookie], [id*=consent], [class*=consent], [class*=gdpr]"
 )
+_MAIN_TAGS = frozenset({"main", "article"})
 _MAIN_CONTENT = ["main", "[role=main]", "article"]
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd details div dl dt fieldset figcaption figure footer "
@@ -68,9 +72,26 @@ def _select_all(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.Ht
 
 def _drop(root: lxml.html.HtmlElement, selectors: Iterable[str]) -> None:
     for selector in selectors:
-        for element in _select_all(root, selector):
-            if element.getparent() is not None:
-                element.drop_tree()
+        _drop_elements(_select_all(root, selector))
+
+
+def _drop_elements(elements: Iterable[lxml.html.HtmlElement]) -> None:
+    for element in elements:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _in_main_content(element: lxml.html.HtmlElement) -> bool:
+    return any(parent.tag in _MAIN_TAGS or parent.get("role") == "main" for parent in element.iterancestors())
+
+
+def _chrome(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The page's boilerplate, but not a <header> inside <main>/<article>: that one holds title and dates."""
+    return [
+        element
+        for element in _select_all(root, _BOILERPLATE)
+        if not (element.tag == "header" and _in_main_content(element))
+    ]
 
 
 class _LineWriter:
@@ -141,12 +162,19 @@ def _content_roots(root: lxml.html.HtmlElement, select: list[str]) -> list[lxml.
         if not roots:
             raise ExtractError(f"the selector {', '.join(select)!r} matched nothing on the page")
         return roots
+    content = _main_content(root)
+    drop_link_blocks(content)
+    return [content]
+
+
+def _main_content(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The page's largest <main> or <article>, else its body."""
     for selector in _MAIN_CONTENT:
         found = _select_all(root, selector)
         if found:
-            return [max(found, key=lambda element: len(element.text_content() or ""))]
+            return max(found, key=lambda element: len(element.text_content() or ""))
     body = root.find("body")
-    return [body if body is not None else root]
+    return body if body is not None else root
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement:
@@ -164,7 +192,7 @@ def extract_html(html: str, select: list[str] | None = None, remove: list[str] |
     root = parse_html(html)
     _drop(root, [_ALWAYS_DROPPED, *(remove or [])])
     if not select:
-        _drop(root, [_BOILERPLATE])
+        _drop_elements(_chrome(root))
     writer = _LineWriter()
     for content in _content_roots(root, select or []):
         _write(content, writer)
@@ -200,7 +228,10 @@ def _visible_chars(elements: Iterable[lxml.html.HtmlElement]) -> int:
 
 def _matched(root: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml.html.HtmlElement]:
     """The outermost elements the selectors match (one inside another is counted once)."""
-    found = {element for selector in selectors for element in _select_all(root, selector)}
+    return _outermost({element for selector in selectors for element in _select_all(root, selector)})
+
+
+def _outermost(found: set[lxml.html.HtmlElement]) -> list[lxml.html.HtmlElement]:
     return [element for element in found if not any(parent in found for parent in element.iterancestors())]
 
 
@@ -224,10 +255,10 @@ def outline_html(html: str, select: list[str] | None = None, remove: list[str] |
         dropped.append(Dropped(why, len(found), _visible_chars(found)))
         _drop(root, selectors)
     if not select:
-        found = _matched(root, [_BOILERPLATE])
+        found = _outermost(set(_chrome(root)))
         chrome = "page chrome (navigation, header, footer, forms, cookie banners)"
         dropped.append(Dropped(chrome, len(found), _visible_chars(found)))
-        _drop(root, [_BOILERPLATE])
+        _drop_elements(found)
     kept_before = _visible_chars([root])
     try:
         roots = _content_roots(root, select or [])

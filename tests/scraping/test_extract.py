@@ -111,3 +111,20 @@ def test_a_real_latin_1_page_still_decodes_as_latin_1():
         extract_body(page, "text/html; charset=iso-8859-1", [], [])
         == "Politique de confidentialité : données"
     )
+
+
+def test_a_header_inside_the_main_content_keeps_the_title_and_date():
+    page = (
+        "<header><a href='/'>Home</a></header><main><header><h1>Privacy Policy</h1>"
+        "<p>Last updated: May 22, 2024</p></header><p>We collect your email.</p></main><footer>©</footer>"
+    )
+    assert extract_html(page) == "Privacy Policy\nLast updated: May 22, 2024\nWe collect your email."
+
+
+def test_dialogs_breadcrumbs_and_a_stray_title_stay_out():
+    page = (
+        '<main><div class="breadcrumb">首页 » 隐私政策</div><title>adopte</title><p>正文</p>'
+        '<div class="modal modal-v4"><h2>服务条款</h2><button>返回</button></div>'
+        "<div role='dialog'><p>请先登录</p></div></main>"
+    )
+    assert extract_html(page) == "正文"
