@@ -35,6 +35,7 @@ from scraping.tracking import promotion_snippet
 from scraping.urls import BadUrl
 from storage.backup import BackupError, backup_sqlite
 from storage.db import make_engine, row_id, session_scope
+from storage.locks import STARTUP_LOCK, holding
 from storage.migrate import upgrade_database
 from storage.models import CheckOutcome, Document, Platform, Snapshot, Version, utcnow
 from storage.search import PlatformLookupError, platforms_matching, resolve_platform
@@ -57,7 +58,8 @@ def open_database(database_url: str) -> Engine:
     url = make_url(database_url)
     try:
         engine = make_engine(database_url)
-        upgrade_database(engine)
+        with holding(engine, STARTUP_LOCK):  # processes starting together migrate one at a time
+            upgrade_database(engine)
     except (SQLAlchemyError, ImportError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         if url.password:
@@ -71,7 +73,7 @@ def prepare(settings: Settings) -> Engine:
     """Migrate the database and sync the catalog into it."""
     catalog = load_catalog(settings.CATALOG_PATH)
     engine = open_database(settings.DATABASE_URL)
-    with session_scope(engine) as session:
+    with holding(engine, STARTUP_LOCK), session_scope(engine) as session:
         sync_catalog(session, catalog, utcnow())
     return engine
 
