@@ -23,7 +23,7 @@ from analysis.diff import build_diff
 from app.demo import run_demo
 from app.format import format_plan, format_report, format_stats, format_text_diff
 from app.logs import configure_logging
-from app.service import make_report_service, make_web_app, open_checker, open_fetcher, serve
+from app.service import Role, make_report_service, make_web_app, open_checker, open_fetcher, serve
 from app.settings import Settings, SettingsError, load_settings
 from scraping.catalog import CatalogError, DocumentOptions, load_catalog
 from scraping.check import CheckResult, active_targets
@@ -152,11 +152,12 @@ def cmd_check(engine: Engine, settings: Settings, args: argparse.Namespace) -> i
     return asyncio.run(_check_pass(engine, settings, args.platforms, args.json))
 
 
-def cmd_run(engine: Engine, settings: Settings, _args: argparse.Namespace) -> int:
-    """Serve the web pages, run the bot (with a token) and check every document, until stopped."""
+def cmd_run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the web pages, run the bot (with a token) and check every document (as ``--role`` says), until
+    stopped."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # uvicorn re-raises it after a clean stop
     with suppress(KeyboardInterrupt):
-        asyncio.run(serve(engine, settings))
+        asyncio.run(serve(engine, settings, Role(args.role)))
     log.info("stopped")
     return EXIT_OK
 
@@ -506,6 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snapshot.set_defaults(handler=cmd_snapshot)
     run = commands.add_parser("run", help="serve the web pages and check every CHECK_INTERVAL until stopped")
+    run.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        default=Role.ALL.value,
+        help="all (default): everything in one process; web: the pages only; worker: checks, alerts, the bot",
+    )
     run.set_defaults(handler=cmd_run)
     database = commands.add_parser("db", help="the database: apply migrations, back up")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")

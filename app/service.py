@@ -2,8 +2,11 @@
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,7 @@ from alerts.reports import Prices, ReportService
 from alerts.sender import Sender, SenderPolicy
 from analysis.ask import warm_up
 from app.settings import Settings
+from app.turns import work_in_turn
 from bot.conversation import BotServices, CheckRunner
 from bot.telegram_app import build_application, keep_trying, start_bot, stop_bot
 from bot.webhook import Webhook, reading_inbox, start_webhook_bot
@@ -171,11 +175,11 @@ def make_check_runner(
 class Wiring:
     """What follows a check: alerts into the outbox, then a nudge to the sender."""
 
-    def __init__(self, pipeline: AlertPipeline, links: Links) -> None:
+    def __init__(self, pipeline: AlertPipeline, links: Links, updates: asyncio.Event) -> None:
         self.pipeline = pipeline
         self.links = links
         self.sender: Sender | None = None  # set while the bot runs
-        self.updates = asyncio.Event()  # set by the webhook route when it stored an update
+        self.updates = updates  # set by the webhook route when it stored an update
 
     async def follow_up(self, *_: object) -> None:
         if await self.pipeline.sweep() and self.sender is not None:
@@ -285,53 +289,76 @@ def web_config(settings: Settings) -> WebConfig:
     )
 
 
-async def serve(engine: Engine, settings: Settings) -> None:
-    """The web app, the bot, the scheduler and the sender in one event loop, until SIGINT/SIGTERM.
+class Role(StrEnum):
+    """What one `policywatch run` does (``--role``)."""
 
-    uvicorn owns the signals: when it has stopped serving, the scheduler stops, the checks in progress
-    finish, and the sender finishes the messages in flight.
-    """
+    ALL = "all"  # the pages and the worker's part in one process: the default
+    WEB = "web"  # the pages only: no fetch, no scheduler, no bot, no sending
+    WORKER = "worker"  # checks, alerts, digests, the sender and the bot; no pages
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the pages and the bot of one process share: one report service (one budget), one ask cache."""
+
+    reports: ReportService
+    ask: AskService
+    links: Links
+    # set by the webhook route when it stored an update: wakes the inbox reader of this process (role all);
+    # a worker in another process finds the update by polling the inbox
+    updates: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def make_shared(engine: Engine, settings: Settings) -> Shared:
     reports = make_report_service(settings, engine)
-    ask = AskService(reports)
-    links = Links(str(settings.PUBLIC_URL))
+    return Shared(reports, AskService(reports), Links(str(settings.PUBLIC_URL)))
+
+
+def make_bot_services(
+    engine: Engine, settings: Settings, shared: Shared, wiring: Wiring, fetcher: Fetcher
+) -> BotServices:
+    """What the bot's handlers use; its /check shares the scheduler's fetcher (its per-host limits)."""
+    return BotServices(
+        engine,
+        shared.reports,
+        shared.links,
+        settings.ADMIN_CHAT_IDS,
+        make_check_runner(engine, settings, wiring.follow_up, fetcher),
+        shared.ask,
+        # a preview is one plain attempt (no retries, no browser), within tracking.PREVIEW_SECONDS
+        previewer=partial(preview_url, Fetcher(fetcher.client, fetcher.limiter, attempts=1)),
+        track_quota=settings.TRACK_QUOTA,
+    )
+
+
+@asynccontextmanager
+async def working(engine: Engine, settings: Settings, shared: Shared) -> AsyncIterator[None]:
+    """The worker's part: the checks when due, alerts into the outbox, the digest, the bot and the sender.
+
+    At exit the scheduler stops, the checks in progress finish, the sender finishes the messages in flight.
+    """
     if settings.CHANNEL_ID is not None and settings.TELEGRAM_BOT_TOKEN is None:
         log.warning("CHANNEL_ID is set but TELEGRAM_BOT_TOKEN is not: nothing is posted to the channel")
     pipeline = AlertPipeline(
         engine,
-        reports,
-        links,
+        shared.reports,
+        shared.links,
         settings.ADMIN_CHAT_IDS,
         settings.FAILURE_ALERT_AFTER,
         channel=channel_of(settings),
     )
-    wiring = Wiring(pipeline, links)
-    app = make_web_app(settings, engine, reports, ask, on_update=wiring.updates.set)
-    server = make_web_server(settings, app)
+    wiring = Wiring(pipeline, shared.links, shared.updates)
 
     async def digest() -> None:
-        if enqueue_digests(engine, links, utcnow()) and wiring.sender is not None:
+        if enqueue_digests(engine, shared.links, utcnow()) and wiring.sender is not None:
             wiring.sender.wake.set()
-
-    def bot_services(fetcher: Fetcher) -> BotServices:
-        run_checks = make_check_runner(engine, settings, wiring.follow_up, fetcher)
-        return BotServices(
-            engine,
-            reports,
-            links,
-            settings.ADMIN_CHAT_IDS,
-            run_checks,
-            ask,
-            # a preview is one plain attempt (no retries, no browser), within tracking.PREVIEW_SECONDS
-            previewer=partial(preview_url, Fetcher(fetcher.client, fetcher.limiter, attempts=1)),
-            track_quota=settings.TRACK_QUOTA,
-        )
 
     async with (
         open_fetcher(settings) as fetcher,
-        running_telegram(engine, settings, bot_services(fetcher), wiring),
+        running_telegram(
+            engine, settings, make_bot_services(engine, settings, shared, wiring, fetcher), wiring
+        ),
     ):
-        # jieba loads its dictionary (a second or two) now, not while the first person waits for /ask
-        warming = asyncio.create_task(asyncio.to_thread(warm_up), name="ask warm-up")
         await wiring.follow_up()  # changes recorded before a crash, or by `policywatch check`
         checks = CheckScheduler(
             engine, make_checker(settings, engine, fetcher), settings.CHECK_INTERVAL, wiring.follow_up
@@ -344,8 +371,48 @@ async def serve(engine: Engine, settings: Settings) -> None:
             settings.DIGEST_TIMEZONE,
         )
         try:
-            await server.serve()
+            yield
         finally:
             scheduler.shutdown(wait=False)
             await checks.drain()
-            await warming
+
+
+async def serve_pages(engine: Engine, settings: Settings, shared: Shared) -> None:
+    """The web pages on WEB_HOST:WEB_PORT until SIGINT/SIGTERM (uvicorn owns the signals)."""
+    app = make_web_app(settings, engine, shared.reports, shared.ask, on_update=shared.updates.set)
+    await make_web_server(settings, app).serve()
+
+
+async def until_signalled() -> None:
+    """Wait for SIGINT or SIGTERM, when no uvicorn owns them (the worker role)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping: the checks and messages in progress finish first")
+
+
+async def serve(engine: Engine, settings: Settings, role: Role = Role.ALL) -> None:
+    """`policywatch run --role ROLE` until SIGINT/SIGTERM: pages (all, web), the worker's part (all, worker).
+
+    At a stop the pages stop first, then the worker's part finishes the checks and messages in progress.
+    """
+    shared = make_shared(engine, settings)
+    # jieba loads its dictionary (a second or two) now, not while the first person waits for an answer
+    warming = asyncio.create_task(asyncio.to_thread(warm_up), name="ask warm-up")
+    worker = None
+    if role is Role.WEB:
+        log.info("serving the pages only: checks, alerts and the bot run in `policywatch run --role worker`")
+    else:
+        worker = asyncio.create_task(
+            work_in_turn(partial(working, engine, settings, shared), engine), name="worker"
+        )
+    try:
+        await (until_signalled() if role is Role.WORKER else serve_pages(engine, settings, shared))
+    finally:
+        if worker is not None:
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
+        await warming

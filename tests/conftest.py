@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
@@ -20,6 +20,7 @@ from app.cli import main
 from bot.conversation import BotServices
 from bot.telegram_app import build_application, start_bot, stop_bot
 from storage.db import make_engine, session_scope
+from storage.locks import advisory_key
 from storage.migrate import upgrade_database
 from tests.pages import OLD_PAGE
 from tests.people import ADMIN_ID
@@ -74,6 +75,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from _postgres_database(request.getfixturevalue("postgres_uri"))
     else:
         raise ValueError(f"unknown test database {request.param!r}")
+
+
+def end_lock_session(engine: Engine, name: str) -> None:
+    """End the PostgreSQL session holding the lock ``name``, as a server restart or an administrator would."""
+    with engine.connect() as admin:
+        admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND ((classid::bigint << 32) | objid::bigint) = :key"
+            ),
+            {"key": advisory_key(name)},
+        )
 
 
 @pytest.fixture

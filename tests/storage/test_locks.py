@@ -6,10 +6,10 @@ import sys
 import threading
 
 import pytest
-from sqlalchemy import text
 
 from storage.db import make_engine
-from storage.locks import WORKER_LOCK, advisory_key, holding, try_lock
+from storage.locks import WORKER_LOCK, holding, try_lock
+from tests.conftest import end_lock_session
 from tests.service_process import wait_until
 
 HOLDER = """
@@ -76,14 +76,7 @@ def test_a_lost_postgresql_session_is_noticed_and_frees_the_lock(engine, databas
         )
     lock = try_lock(engine, WORKER_LOCK)
     assert lock is not None
-    with engine.connect() as admin:
-        admin.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks"
-                " WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = :key"
-            ),
-            {"key": advisory_key(WORKER_LOCK)},
-        )
+    end_lock_session(engine, WORKER_LOCK)
     assert not lock.is_held()
     other = try_lock(engine, WORKER_LOCK)
     assert other is not None
