@@ -197,6 +197,7 @@ class TelegramServer(LoopbackServer):
         self.next_update_id = 1
         self.next_message_id = 1
         self.sent: list[Sent] = []
+        self.calls: list[str] = []  # the method of every request, in order
         self.answers: dict[str, dict] = {}  # callback query id -> answerCallbackQuery params
         self.errors: list[tuple[str, int, str]] = []  # (method, code, description) of every error answer
         self.commands: dict[str | None, list[dict]] = {}
@@ -572,6 +573,7 @@ class TelegramServer(LoopbackServer):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # read even when refused
                 token, _, method = self.path.removeprefix("/bot").partition("/")
+                server.calls.append(method)
                 try:
                     if token != TOKEN or server.rejecting:
                         raise BotApiError(401, "Unauthorized")

@@ -1,8 +1,6 @@
 """`policywatch run` while Telegram refuses the token or is unreachable: all else goes on, no token logged."""
 
 import json
-import signal
-import threading
 from pathlib import Path
 
 import httpx
@@ -11,14 +9,14 @@ import pytest
 from tests.conftest import write_catalog, zeekr
 from tests.pages import SEED_OLD, policy_page, seed_text
 from tests.servers import Page, PageServer
-from tests.service_process import free_port, start_service, wait_healthy, wait_until
+from tests.service_process import Logged, free_port, wait_healthy, wait_until
 from tests.telegram_server import TOKEN, TelegramServer
 
 USER = {"id": 777001, "is_bot": False, "first_name": "Ada", "language_code": "en"}
 CHAT = {"id": 777001, "type": "private", "first_name": "Ada"}
 
 
-class Service:
+class Service(Logged):
     """`policywatch run` at DEBUG with a bot token, its stderr read as it comes (DEBUG fills a pipe)."""
 
     def __init__(
@@ -26,7 +24,7 @@ class Service:
     ):
         url = page_server.serve("/zeekr", Page(policy_page(seed_text(SEED_OLD)).encode()))
         self.page_server, self.port = page_server, str(free_port())
-        self.process = start_service(
+        super().__init__(
             tmp_path,
             DATABASE_URL=database_url,
             CATALOG_PATH=str(write_catalog(tmp_path / "catalog.yaml", [zeekr(url)])),
@@ -37,27 +35,15 @@ class Service:
             LOG_LEVEL="DEBUG",
             LOG_FORMAT=log_format,
         )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stderr), daemon=True)
-        self._reader.start()
 
     def logged(self, text: str) -> bool:
-        return any(text in line for line in list(self.lines))
+        return self.count(text) > 0
 
     def assert_serving(self) -> None:
         """The pages answer and the document is checked, whatever Telegram does."""
         assert wait_healthy(self.process, self.port)["database"] == "ok"
         wait_until(lambda: self.page_server.hits("/zeekr") >= 2, process=self.process)
         assert "ZEEKR" in httpx.get(f"http://127.0.0.1:{self.port}/", timeout=10).text
-
-    def stop(self) -> str:
-        """SIGTERM; a clean exit; everything it wrote to stderr."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        self._reader.join(timeout=10)
-        err = "".join(self.lines)
-        assert self.process.returncode == 0, err
-        return err
 
 
 def assert_no_token(err: str, log_format: str) -> None:
