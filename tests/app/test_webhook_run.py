@@ -66,8 +66,8 @@ async def test_updates_posted_to_another_process_are_handled_by_the_one_running_
     telegram, page_server, catalog, database_url, tmp_path
 ):
     catalog(zeekr(page_server.serve("/zeekr", Page(OLD_PAGE))))
-    web_port, worker_port = str(free_port()), str(free_port())
-    url = f"http://127.0.0.1:{web_port}/telegram/webhook"  # Telegram posts to the process without the bot
+    web_port = str(free_port())
+    url = f"http://127.0.0.1:{web_port}/telegram/webhook"  # Telegram posts to the web replica
     shared = {
         "DATABASE_URL": database_url,
         "CATALOG_PATH": str(tmp_path / "catalog.yaml"),
@@ -75,11 +75,11 @@ async def test_updates_posted_to_another_process_are_handled_by_the_one_running_
         "WEBHOOK_URL": url,
         "WEBHOOK_SECRET": SECRET,
     }
-    web = start_service(tmp_path, WEB_PORT=web_port, **shared)
-    worker = start_service(tmp_path, WEB_PORT=worker_port, TELEGRAM_BOT_TOKEN=TOKEN, **shared)
+    web = start_service(tmp_path, "--role", "web", WEB_PORT=web_port, **shared)
+    worker = start_service(tmp_path, "--role", "worker", TELEGRAM_BOT_TOKEN=TOKEN, **shared)
     try:
         wait_healthy(web, web_port)
-        wait_healthy(worker, worker_port)
+        assert telegram.wait_for(lambda: telegram.webhook.url == url, timeout=60)  # the worker's bot is up
         someone = person(telegram, "en")
         (welcome,) = await someone.say("/start")
         assert "PolicyWatch" in welcome.text
@@ -88,7 +88,7 @@ async def test_updates_posted_to_another_process_are_handled_by_the_one_running_
         web.communicate(timeout=30)
         update_id = telegram.write(someone.chat, someone.user, "/help")
         assert telegram.wait_for(lambda: 0 in telegram.webhook.statuses(update_id))
-        web = start_service(tmp_path, WEB_PORT=web_port, **shared)
+        web = start_service(tmp_path, "--role", "web", WEB_PORT=web_port, **shared)
         assert telegram.wait_for(lambda: len(telegram.to_chat(someone.chat["id"])) == 2, timeout=60)
         assert "/follow" in telegram.to_chat(someone.chat["id"])[1].text  # /help's answer
     finally:
