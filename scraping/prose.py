@@ -19,34 +19,28 @@ LINK_SHARE = 0.5
 _PARAGRAPH_LEVEL = frozenset("p li ul ol dl dd dt h1 h2 h3 h4 h5 h6 pre blockquote table".split())
 
 
-# Characters of an element's text, runs of whitespace counted as one (counted by libxml2, not in Python).
-_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
-_LINK_TEXTS = etree.XPath(".//a//text()")
+def _measure(
+    root: lxml.html.HtmlElement,
+) -> tuple[dict[lxml.html.HtmlElement, int], dict[lxml.html.HtmlElement, int]]:
+    """Every element's characters of text and those inside links, counted once from the leaves up.
 
-
-def _length(element: lxml.html.HtmlElement) -> int:
-    return int(_TEXT_LENGTH(element))
-
-
-def _holder(node: lxml.html.HtmlElement, total: int) -> tuple[lxml.html.HtmlElement, int] | None:
-    """The child holding CORE_SHARE of ``node``'s text, and its length (others summed until none can)."""
-    seen = 0
-    for child in node:
-        if not isinstance(child.tag, str):
-            continue
-        length = _length(child)
-        if length >= CORE_SHARE * total:
-            return child, length
-        seen += length
-        if seen > (1 - CORE_SHARE) * total:
-            return None
-    return None
-
-
-def _is_navigation(element: lxml.html.HtmlElement) -> bool:
-    """Text that is mostly links: a menu, a language picker, a footer of links."""
-    chars = _length(element)
-    return chars > 0 and sum(len(text.strip()) for text in _LINK_TEXTS(element)) >= LINK_SHARE * chars
+    One pass over the elements, whatever the nesting (a hostile page 250 levels deep costs what a flat one
+    does); whitespace at the edges of each text piece is not counted; a child's tail belongs to its parent.
+    """
+    chars: dict[lxml.html.HtmlElement, int] = {}
+    in_links: dict[lxml.html.HtmlElement, int] = {}
+    for element in reversed(list(root.iter(etree.Element))):  # every descendant comes before its ancestors
+        count = len(element.text.strip()) if element.text else 0
+        linked = 0
+        for child in element:
+            if child.tail:
+                count += len(child.tail.strip())
+            if (inner := chars.get(child)) is not None:  # comments and instructions are not measured
+                count += inner
+                linked += in_links[child]
+        chars[element] = count
+        in_links[element] = count if element.tag == "a" else linked
+    return chars, in_links
 
 
 def drop_link_blocks(root: lxml.html.HtmlElement) -> None:
@@ -55,10 +49,14 @@ def drop_link_blocks(root: lxml.html.HtmlElement) -> None:
     From ``root`` down, the child holding nearly all its parent's text is followed; at each step its
     siblings that are mostly links are dropped. Where no child holds the text, nothing more is dropped.
     """
-    node, total = root, _length(root)
-    while total and (found := _holder(node, total)) is not None and found[0].tag not in _PARAGRAPH_LEVEL:
-        holder, total = found
-        for sibling in [*holder.itersiblings(preceding=True), *holder.itersiblings()]:
-            if isinstance(sibling.tag, str) and _is_navigation(sibling):
-                sibling.drop_tree()
+    chars, in_links = _measure(root)
+    node = root
+    while chars[node]:
+        children = [child for child in node if isinstance(child.tag, str)]
+        holder = max(children, key=chars.__getitem__, default=None)
+        if holder is None or holder.tag in _PARAGRAPH_LEVEL or chars[holder] < CORE_SHARE * chars[node]:
+            return
+        for child in children:
+            if child is not holder and chars[child] and in_links[child] >= LINK_SHARE * chars[child]:
+                child.drop_tree()
         node = holder

@@ -17,7 +17,7 @@ from storage.snapshots import RawResponse, raw_response, reference_snapshot
 # Bump it whenever extraction can give another text for the same page and rules (scraping/extract.py,
 # decode.py, pdf.py, text.py, noise.py): the next check of each document then records the new reading
 # as a technical version instead of announcing a change of the policy.
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,10 @@ def test_a_page_without_one_main_block_is_read_whole():
     lines = extract_html(f"<html><body>{MENU}{halves}</body></html>").split("\n")
     # no block holds the policy, so nothing is judged navigation: the menu stays, as it did before
     assert lines[0] == "首页常见问题下载" and len(lines) == 1 + 2 * 29
+
+
+def test_a_page_nested_as_deep_as_the_parser_goes_keeps_its_text_and_loses_its_menus():
+    level = '<div><div class="menu"><a href="/a">首页</a><a href="/b">下载</a></div>'
+    nested = f"{level * 200}<div>{POLICY}</div>{'</div>' * 200}"
+    lines = extract_html(f"<html><body>{nested}</body></html>").split("\n")
+    assert lines == [f"第{n}条 {ARTICLE}" for n in range(1, 30)]
