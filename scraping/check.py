@@ -13,8 +13,8 @@ from analysis.dates import stated_dates
 from analysis.diff import build_diff
 from scraping.catalog import DocumentOptions
 from scraping.errors import ExtractError, FetchError, TransientFetchError
-from scraping.fetch import Fetcher
-from scraping.rules import Rules, read_text, reread, reread_version
+from scraping.fetch import Fetched, Fetcher
+from scraping.rules import Rules, known_reading, read_text, reread, reread_version
 from scraping.verdict import Verdict, judge_text
 from storage.db import row_id, session_scope
 from storage.models import (
@@ -234,7 +234,10 @@ class Checker:
         self.clock = clock
         self.retention = retention
 
-    async def _read(self, target: Target, rules: Rules, *, conditional: bool) -> _Read:
+    async def _read(
+        self, target: Target, rules: Rules, *, conditional: bool
+    ) -> tuple[_Read, _Current | None]:
+        """Fetch the document, then read it in a worker thread beside the version in force."""
         validators = (target.etag, target.last_modified) if conditional else (None, None)
         fetched = await self.fetcher.fetch(
             target.url,
@@ -244,29 +247,38 @@ class Checker:
         )
         facts = FetchFacts(fetched.url, fetched.status, len(fetched.body), fetched.duration_ms)
         if fetched.not_modified:
-            return _Read(facts, None, validators)
-        text, charset = read_text(fetched.body, fetched.content_type, rules)
+            return _Read(facts, None, validators), None
+        return await asyncio.to_thread(self._read_body, target.document_id, rules, fetched, facts)
+
+    def _read_body(
+        self, document_id: int, rules: Rules, fetched: Fetched, facts: FetchFacts
+    ) -> tuple[_Read, _Current | None]:
+        """The body's text and the version in force (whose own bytes and rules are not read again)."""
+        with Session(self.engine) as session:
+            version = current_version(session, document_id)
+            known = known_reading(session, version) if version is not None else None
+        text, charset = read_text(fetched.body, fetched.content_type, rules, known)
         raw = RawResponse(fetched.body, fetched.url, fetched.content_type, charset, self.clock())
-        return _Read(facts, text, (fetched.etag, fetched.last_modified), raw)
+        read = _Read(facts, text, (fetched.etag, fetched.last_modified), raw)
+        return read, self._current(version, rules, read)
 
     async def _confirm(self, target: Target, rules: Rules, read: _Read, known: tuple[str, ...]) -> _Read:
         """Fetch again after the confirm delay; a text seen only once is not a change."""
         await asyncio.sleep(self.confirm_delay)
-        again = await self._read(target, rules, conditional=False)
+        again, _ = await self._read(target, rules, conditional=False)
         if again.text in (read.text, *known):
             return again
         raise UnconfirmedChange("the text changed again on the confirming fetch; not recorded as a version")
 
-    def _current(self, document_id: int, rules: Rules, read: _Read) -> _Current | None:
+    def _current(self, version: Version | None, rules: Rules, read: _Read) -> _Current | None:
         """The version in force; re-read with today's rules when they (or the extractor) changed since."""
+        if version is None:
+            return None
+        if version.fingerprint == rules.fingerprint or read.text == version.text:
+            return _Current(version.text, version.text)
         with Session(self.engine) as session:
-            version = current_version(session, document_id)
-            if version is None:
-                return None
-            before, snapshot_id = version.text, None
-            if version.fingerprint != rules.fingerprint and read.text != version.text:
-                before, snapshot_id = _reread_version(session, version, rules, read)
-            return _Current(version.text, before, snapshot_id)
+            before, snapshot_id = _reread_version(session, version, rules, read)
+        return _Current(version.text, before, snapshot_id)
 
     async def check(self, target: Target) -> CheckResult:
         """Check one document and record the attempt; failures are recorded, never raised."""
@@ -275,9 +287,7 @@ class Checker:
         failure: _Failure | None = None
         sizes = _Sizes()
         try:
-            read = await self._read(target, rules, conditional=True)
-            if read.text is not None:  # a 304 needs no comparison
-                current = await asyncio.to_thread(self._current, target.document_id, rules, read)
+            read, current = await self._read(target, rules, conditional=True)  # a 304 has no current
             if read.text is not None and current is not None and read.text != current.text:
                 if read.text != current.before:
                     read = await self._confirm(target, rules, read, (current.text, current.before))

@@ -12,7 +12,7 @@ from scraping.extract import extract_with_charset
 from scraping.noise import compile_ignore, strip_noise
 from storage.db import row_id
 from storage.models import Version
-from storage.snapshots import RawResponse, raw_response, reference_snapshot
+from storage.snapshots import RawResponse, raw_response, reference_snapshot, snapshot_digest
 
 # Bump it whenever extraction can give another text for the same page and rules (scraping/extract.py,
 # decode.py, pdf.py, text.py, noise.py): the next check of each document then records the new reading
@@ -41,8 +41,43 @@ class Rules:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def read_text(body: bytes, content_type: str | None, rules: Rules) -> tuple[str, str | None]:
-    """The clean text of a response body read with ``rules``, and the charset it was decoded with."""
+@dataclass(frozen=True)
+class KnownReading:
+    """A text and what it was read from: the response (its SHA-256, content type, charset) and the rules."""
+
+    text: str
+    sha256: str
+    content_type: str | None
+    charset: str | None
+    fingerprint: str
+
+    def is_reading_of(self, body: bytes, content_type: str | None, rules: Rules) -> bool:
+        """``body`` is that very response, to be read with the same rules (so it reads as ``text``)."""
+        return (
+            self.fingerprint == rules.fingerprint
+            and self.content_type == content_type
+            and hashlib.sha256(body).hexdigest() == self.sha256
+        )
+
+
+def known_reading(session: Session, version: Version) -> KnownReading | None:
+    """How a version was first read: its text, from its snapshot, with the rules of its fingerprint."""
+    digest = snapshot_digest(session, version.snapshot_id) if version.snapshot_id is not None else None
+    if digest is None:
+        return None
+    return KnownReading(version.text, digest.sha256, digest.content_type, digest.charset, version.fingerprint)
+
+
+def read_text(
+    body: bytes, content_type: str | None, rules: Rules, known: KnownReading | None = None
+) -> tuple[str, str | None]:
+    """The clean text of a response body read with ``rules``, and the charset it was decoded with.
+
+    The text depends only on the bytes, the content type and the rules, so the body ``known`` was read
+    from is not read again with the same rules: most checks fetch the very bytes they saw last time.
+    """
+    if known is not None and known.is_reading_of(body, content_type, rules):
+        return known.text, known.charset
     text, charset = extract_with_charset(body, content_type, list(rules.select), list(rules.remove))
     return strip_noise(text, compile_ignore(rules.ignore)), charset
 

@@ -72,3 +72,12 @@ async def test_with_versions_retention_responses_no_version_uses_are_dropped(tra
     await tracked.check()
     versions = rows(tracked.engine, Version)
     assert sorted(s.id for s in rows(tracked.engine, Snapshot)) == sorted(v.snapshot_id for v in versions)
+
+
+async def test_the_same_bytes_served_as_another_type_are_read_again(tracked):
+    tracked.track("/zeekr", Page(OLD_PAGE, content_type="text/plain; charset=utf-8"))
+    await tracked.check()
+    tracked.server.pages["/zeekr"] = Page(OLD_PAGE)  # the very bytes of the version in force, now as HTML
+    assert (await tracked.check()).outcome is CheckOutcome.NEW_VERSION
+    as_text, as_html = rows(tracked.engine, Version)
+    assert as_text.text.startswith("<!DOCTYPE html>") and "<" not in as_html.text
