@@ -123,13 +123,21 @@ def _find_or_add_version(
     now: datetime,
     stated: tuple[date | None, date | None],
     provenance: Provenance,
+    in_force: Version | None,
     **flags: bool,
 ) -> tuple[Version, bool]:
-    """The document's version of ``text`` (seen again now), or a new one; True when it is new."""
+    """The document's version of ``text`` (seen again now), or a new one; True when it is new.
+
+    ``in_force``, the document's version in force, is taken without a query when it is that version.
+    """
     sha256 = text_sha256(text)
-    version = session.exec(
-        select(Version).where(Version.document_id == row_id(document), Version.sha256 == sha256)
-    ).first()
+    version = (
+        in_force
+        if in_force is not None and in_force.sha256 == sha256  # (document, sha256) is unique
+        else session.exec(
+            select(Version).where(Version.document_id == row_id(document), Version.sha256 == sha256)
+        ).first()
+    )
     if version is not None:
         version.last_seen_at = now
         return version, False
@@ -174,7 +182,7 @@ def record_text(
     """
     previous = current_version(session, row_id(document))
     version, is_new = _find_or_add_version(
-        session, document, text, now, stated, provenance, is_large_change=is_large_change
+        session, document, text, now, stated, provenance, previous, is_large_change=is_large_change
     )
     if is_new:
         outcome = CheckOutcome.NEW_VERSION
@@ -214,7 +222,9 @@ def record_technical(
     (rules put back as they were), which is then in force again, technically.
     """
     previous = current_version(session, row_id(document))
-    version, _ = _find_or_add_version(session, document, text, now, stated, provenance, technical=True)
+    version, _ = _find_or_add_version(
+        session, document, text, now, stated, provenance, previous, technical=True
+    )
     _reset_streaks(document)
     check = _add_check(
         session,
