@@ -1,30 +1,62 @@
 """The durable outbox: deliveries are claimed, sent and marked, and survive a crash at any point."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, update
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from storage.models import Delivery, DeliveryStatus, Subscriber
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Subscriber
+
+DEFAULT_LANGUAGE = "en"  # of a delivery to no subscriber (an admin notice, a channel post)
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[Delivery]:
-    """Mark up to ``limit`` due deliveries as being sent (oldest first); skip paused subscribers."""
-    due = session.exec(
-        select(Delivery)
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery claimed for sending: what the sender needs of it, and its subscriber's language."""
+
+    id: int
+    kind: DeliveryKind
+    chat_id: int
+    subscriber_id: int | None
+    alert_id: int | None
+    text: str | None
+    attempts: int
+    language: str
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Mark up to ``limit`` due deliveries as being sent (oldest first), in one UPDATE; skip paused chats.
+
+    On PostgreSQL the rows are locked as they are read and rows another transaction holds are skipped, so
+    two senders never claim the same delivery (SQLite writes one transaction at a time anyway).
+    """
+    columns = (Delivery.id, Delivery.kind, Delivery.chat_id, Delivery.subscriber_id, Delivery.alert_id)
+    rows = session.execute(
+        sql_select(*map(col, columns), col(Delivery.text), col(Delivery.attempts), col(Subscriber.language))
         .outerjoin(Subscriber, col(Subscriber.id) == col(Delivery.subscriber_id))
         .where(
-            Delivery.status == DeliveryStatus.PENDING,
+            col(Delivery.status) == DeliveryStatus.PENDING,
             col(Delivery.next_attempt_at) <= now,
             or_(col(Delivery.subscriber_id).is_(None), col(Subscriber.is_active)),
         )
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
     ).all()
-    for delivery in due:
-        delivery.status = DeliveryStatus.SENDING
-        session.add(delivery)
-    return list(due)
+    claimed = [
+        Claimed(delivery, kind, chat_id, subscriber, alert_id, text, attempts, language or DEFAULT_LANGUAGE)
+        for delivery, kind, chat_id, subscriber, alert_id, text, attempts, language in rows
+    ]
+    if claimed:
+        session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_([delivery.id for delivery in claimed]))
+            .values(status=DeliveryStatus.SENDING)
+            .execution_options(synchronize_session=False)
+        )
+    return claimed
 
 
 def release_claimed(session: Session, ids: list[int] | None = None) -> int:
@@ -35,11 +67,13 @@ def release_claimed(session: Session, ids: list[int] | None = None) -> int:
     return session.exec(query.values(status=DeliveryStatus.PENDING)).rowcount
 
 
-def mark_sent(session: Session, delivery_id: int, now: datetime) -> None:
+def mark_sent(session: Session, delivery_ids: list[int], now: datetime) -> None:
+    """Telegram accepted these deliveries (around ``now``): one UPDATE for them all."""
     session.exec(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
+        .where(col(Delivery.id).in_(delivery_ids))
         .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, error=None)
+        .execution_options(synchronize_session=False)  # no loaded rows to update: skip looking for them
     )
 
 

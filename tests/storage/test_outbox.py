@@ -79,7 +79,7 @@ def test_sent_retried_and_failed_deliveries_keep_their_attempts_and_reason(engin
     with session_scope(engine) as session:
         sent, retried, failed = _queue(session, _chat(session, 1), ["sent", "retried", "failed"])
     with session_scope(engine) as session:
-        mark_sent(session, sent, NOW)
+        mark_sent(session, [sent], NOW)
         mark_retry(session, retried, NOW + timedelta(seconds=30), "timed out")
         mark_retry(session, retried, NOW + timedelta(seconds=60), "429", attempt=False)
         mark_failed(session, failed, "x" * 5000)
@@ -125,7 +125,7 @@ def test_the_oldest_unsent_delivery_dates_the_outbox_lag(engine):
         assert oldest_pending_at(session) is None
         ids = _queue(session, _chat(session, 1), ["a", "b"])
     with session_scope(engine) as session:
-        mark_sent(session, ids[0], NOW)
+        mark_sent(session, ids[:1], NOW)
         assert oldest_pending_at(session) is not None
-        mark_sent(session, ids[1], NOW)
+        mark_sent(session, ids[1:], NOW)
         assert oldest_pending_at(session) is None
