@@ -6,11 +6,12 @@ The sweep reads the database, not a check's return value, so a change recorded j
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,9 +24,25 @@ from analysis.diff import build_diff
 from analysis.keywords import Hit, Side, changed_sentences, keyword_hits
 from analysis.language import document_language
 from analysis.report import ChangeReport
-from storage.alerts import PendingChange, changes_without_alert, recipients, wants_instantly
+from storage.alerts import (
+    PendingChange,
+    changes_without_alert,
+    recipient_batches,
+    recipient_languages,
+    wants_instantly,
+)
 from storage.db import row_id, session_scope
-from storage.models import Alert, Delivery, DeliveryKind, Document, Platform, Subscriber, Watch, utcnow
+from storage.models import (
+    Alert,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Document,
+    Platform,
+    Subscriber,
+    Watch,
+    utcnow,
+)
 from storage.stats import Failure, recent_failures
 from storage.watches import watchers
 
@@ -82,15 +99,16 @@ class AlertPipeline:
         # their alert), never to other watchers or the channel; with none, nothing is made for nobody.
         added = change.document.added_by_users
         with Session(self.engine) as session:
-            receiving = recipients(session, change.document)
+            languages = recipient_languages(session, change.document)
             watching = watchers(session, platform_id)
-        if added:
-            if not receiving:
-                log.info("change of check %s: nobody tracks %s", change.check.id, change.document.url)
-                return 0
-            tracking = {subscriber.id for subscriber in receiving}
-            watching = [(subscriber, watch) for subscriber, watch in watching if subscriber.id in tracking]
-        languages = {subscriber.language for subscriber in receiving}
+            if added:
+                if not languages:
+                    log.info("change of check %s: nobody tracks %s", change.check.id, change.document.url)
+                    return 0
+                tracking = {r.id for batch in recipient_batches(session, change.document) for r in batch}
+                watching = [
+                    (subscriber, watch) for subscriber, watch in watching if subscriber.id in tracking
+                ]
         hits = await asyncio.to_thread(_hits, change, watching) if watching else {}
         languages |= {subscriber.language for subscriber, _ in watching if subscriber.id in hits}
         channel = None if added else self.channel
@@ -118,12 +136,12 @@ class AlertPipeline:
                 )
                 session.add(alert)
                 session.flush()
-                deliveries = self._deliveries(session, change, alert, reports, hits)
+                made = self._deliveries(session, change, alert, reports, hits)
                 if channel is not None:  # in the alert's transaction: posted once, as the alert is made once
-                    deliveries.append(
+                    session.add(
                         Delivery(kind=DeliveryKind.CHANNEL, chat_id=channel.chat_id, alert_id=alert.id)
                     )
-                session.add_all(deliveries)
+                    made[DeliveryKind.CHANNEL] += 1
         except IntegrityError:  # another process alerted this change first
             log.info("change of check %s was already alerted", change.check.id)
             return 0
@@ -134,10 +152,10 @@ class AlertPipeline:
             change.old.id,
             change.new.id,
             alert.severity,
-            len(deliveries),
-            sum(1 for d in deliveries if d.kind is DeliveryKind.KEYWORD),
+            made.total(),
+            made[DeliveryKind.KEYWORD],
         )
-        return len(deliveries)
+        return made.total()
 
     def _deliveries(
         self,
@@ -146,42 +164,40 @@ class AlertPipeline:
         alert: Alert,
         reports: dict[str, ChangeReport],
         hits: dict[int, list[Hit]],
-    ) -> list[Delivery]:
+    ) -> Counter[DeliveryKind]:
         """Followers who want it now get the alert (naming their keywords, if any); the other keyword
         watchers who are not on the weekly digest get the keyword alert. Digest people read it Monday.
+        Written as plain rows, a batch of followers at a time: a fan-out to many never holds them all.
 
         A keyword is asked for by name: it is sent whatever the person's minimum severity."""
-        deliveries = []
-        following = set()
-        for s in recipients(session, change.document):
-            following.add(s.id)
-            found = hits.get(row_id(s), [])
-            if not (
-                wants_instantly(s, alert.severity) or (found and not s.digest)
-            ):  # a keyword: any severity
-                continue
-            text = None
-            if found:
-                keywords = tuple(dict.fromkeys(hit.keyword for hit in found))
-                text = alert_message(
-                    change.platform,
-                    change.document,
-                    change.old,
-                    change.new,
-                    _report_in(reports, s.language),
-                    s.language,
-                    self.links,
-                    keywords,
-                )
-            deliveries.append(
-                Delivery(
-                    kind=DeliveryKind.ALERT,
-                    chat_id=s.chat_id,
-                    subscriber_id=s.id,
-                    alert_id=alert.id,
-                    text=text,
-                )
-            )
+        made: Counter[DeliveryKind] = Counter()
+        following = set()  # of the keyword watchers
+        for batch in recipient_batches(session, change.document):
+            rows = []
+            for s in batch:
+                found = hits.get(s.id, [])
+                if found:
+                    following.add(s.id)
+                if not (
+                    wants_instantly(s, alert.severity) or (found and not s.digest)
+                ):  # a keyword: any severity
+                    continue
+                text = None
+                if found:
+                    keywords = tuple(dict.fromkeys(hit.keyword for hit in found))
+                    text = alert_message(
+                        change.platform,
+                        change.document,
+                        change.old,
+                        change.new,
+                        _report_in(reports, s.language),
+                        s.language,
+                        self.links,
+                        keywords,
+                    )
+                rows.append(_delivery_row(DeliveryKind.ALERT, s.chat_id, s.id, row_id(alert), text))
+            made[DeliveryKind.ALERT] += _insert(session, rows)
+        rows = []
         for subscriber_id, found in hits.items():
             watcher = session.get(Subscriber, subscriber_id)
             if subscriber_id in following or watcher is None or not watcher.is_active or watcher.digest:
@@ -196,16 +212,11 @@ class AlertPipeline:
                 watcher.language,
                 self.links,
             )
-            deliveries.append(
-                Delivery(
-                    kind=DeliveryKind.KEYWORD,
-                    chat_id=watcher.chat_id,
-                    subscriber_id=watcher.id,
-                    alert_id=alert.id,
-                    text=text,
-                )
+            rows.append(
+                _delivery_row(DeliveryKind.KEYWORD, watcher.chat_id, subscriber_id, row_id(alert), text)
             )
-        return deliveries
+        made[DeliveryKind.KEYWORD] += _insert(session, rows)
+        return made
 
     def _notify_admins(self) -> int:
         """Once when a document has failed N checks in a row, once again when it recovers."""
@@ -260,3 +271,27 @@ def _hits(change: PendingChange, watching: list[tuple[Subscriber, Watch]]) -> di
         if hits:
             found.setdefault(row_id(subscriber), []).extend(hits)
     return found
+
+
+def _delivery_row(
+    kind: DeliveryKind, chat_id: int, subscriber_id: int, alert_id: int, text: str | None
+) -> dict:
+    now = utcnow()
+    return {
+        "kind": kind,
+        "chat_id": chat_id,
+        "subscriber_id": subscriber_id,
+        "alert_id": alert_id,
+        "text": text,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _insert(session: Session, rows: list[dict]) -> int:
+    """Deliveries as plain rows in one statement (no objects to track); returns how many."""
+    if rows:
+        session.execute(insert(Delivery), rows)
+    return len(rows)

@@ -1,9 +1,11 @@
 """Changes to alert about, the alerts recorded for them, and who follows what."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from kinds import Severity
 from storage.models import (
@@ -75,43 +77,82 @@ def changes_without_alert(session: Session, since: datetime) -> list[PendingChan
     return changes
 
 
-def followers(session: Session, platform_id: int, document_id: int | None = None) -> list[Subscriber]:
-    """The active chats following a platform, and those tracking ``document_id`` of it: each chat once."""
+def _followers_statement(platform_id: int, document_id: int | None) -> SelectOfScalar[Subscriber]:
     following = col(Subscriber.id).in_(
         select(Subscription.subscriber_id).where(Subscription.platform_id == platform_id)
     )
     tracking = col(Subscriber.id).in_(
         select(Tracking.subscriber_id).where(Tracking.document_id == document_id)
     )
-    return list(
-        session.exec(
+    return (
+        select(Subscriber)
+        .where(or_(following, tracking), col(Subscriber.is_active))
+        .order_by(col(Subscriber.id))
+    )
+
+
+def followers(session: Session, platform_id: int, document_id: int | None = None) -> list[Subscriber]:
+    """The active chats following a platform, and those tracking ``document_id`` of it: each chat once."""
+    return list(session.exec(_followers_statement(platform_id, document_id)))
+
+
+def _recipients_statement(document: Document) -> SelectOfScalar[Subscriber]:
+    if document.added_by_users:
+        return (
             select(Subscriber)
-            .where(or_(following, tracking), col(Subscriber.is_active))
+            .where(
+                col(Subscriber.id).in_(
+                    select(Tracking.subscriber_id).where(Tracking.document_id == document.id)
+                ),
+                col(Subscriber.is_active),
+            )
             .order_by(col(Subscriber.id))
         )
-    )
+    return _followers_statement(document.platform_id, document.id)
 
 
 def recipients(session: Session, document: Document) -> list[Subscriber]:
     """Who hears of a document's changes: for one added by users, only the chats tracking it (anyone may
     add a page, so it never reaches a platform's followers); else ``followers``."""
-    if document.added_by_users:
-        return list(
-            session.exec(
-                select(Subscriber)
-                .where(
-                    col(Subscriber.id).in_(
-                        select(Tracking.subscriber_id).where(Tracking.document_id == document.id)
-                    ),
-                    col(Subscriber.is_active),
-                )
-                .order_by(col(Subscriber.id))
-            )
-        )
-    return followers(session, document.platform_id, document.id)
+    return list(session.exec(_recipients_statement(document)))
 
 
-def wants_instantly(subscriber: Subscriber, severity: Severity) -> bool:
+@dataclass(frozen=True)
+class Recipient:
+    """What alerting needs of a subscriber who hears of a document's changes."""
+
+    id: int
+    chat_id: int
+    language: str
+    digest: bool
+    min_severity: str
+
+
+RECIPIENT_COLUMNS = (Subscriber.id, Subscriber.chat_id, Subscriber.language, Subscriber.digest)
+
+
+def recipient_batches(session: Session, document: Document, size: int = 1000) -> Iterator[list[Recipient]]:
+    """``recipients`` as light rows, ``size`` at a time in the order of their ids: a fan-out to many
+    never holds them all."""
+    statement = _recipients_statement(document).with_only_columns(
+        *map(col, RECIPIENT_COLUMNS), col(Subscriber.min_severity)
+    )
+    last = 0
+    while True:
+        rows = session.execute(statement.where(col(Subscriber.id) > last).limit(size)).all()
+        if not rows:
+            return
+        yield [Recipient(*row) for row in rows]
+        last = rows[-1][0]
+
+
+def recipient_languages(session: Session, document: Document) -> set[str]:
+    """The languages ``recipients`` read (none: nobody hears of it)."""
+    statement = _recipients_statement(document).order_by(None)
+    return set(session.execute(statement.with_only_columns(col(Subscriber.language)).distinct()).scalars())
+
+
+def wants_instantly(subscriber: Subscriber | Recipient, severity: Severity) -> bool:
     """Instant alerts (not the digest) at or above the subscriber's minimum severity."""
     return not subscriber.digest and Severity(severity).rank >= Severity(subscriber.min_severity).rank
 
