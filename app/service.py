@@ -15,9 +15,9 @@ from openai import AsyncOpenAI
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.applications import Starlette
-from telegram import Bot
 
 from alerts.ask import AskService
+from alerts.bot_http import OutboxBot, outbox_bot
 from alerts.channel import Channel
 from alerts.digest import enqueue_digests
 from alerts.links import Links
@@ -201,7 +201,9 @@ def channel_of(settings: Settings) -> Channel | None:
 
 
 @asynccontextmanager
-async def running_sender(engine: Engine, settings: Settings, bot: Bot, links: Links) -> AsyncIterator[Sender]:
+async def running_sender(
+    engine: Engine, settings: Settings, bot: OutboxBot, links: Links
+) -> AsyncIterator[Sender]:
     """The outbox sender on its connected ``bot``; at exit it finishes the messages in flight."""
     async with bot:
         sender = Sender(
@@ -228,7 +230,7 @@ async def run_telegram(engine: Engine, settings: Settings, bot_services: BotServ
     webhook = webhook_of(settings)
     application = build_application(token, settings.TELEGRAM_API_BASE_URL, bot_services, webhook is None)
     # The sender's own connection pool, and no rate limiter: the sender paces alerts itself.
-    sender_bot = Bot(token, base_url=settings.TELEGRAM_API_BASE_URL)
+    sender_bot = outbox_bot(token, settings.TELEGRAM_API_BASE_URL)
 
     async def connect() -> None:
         await (start_bot(application) if webhook is None else start_webhook_bot(application, webhook))

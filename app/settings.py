@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from alerts.links import is_public_url
+from alerts.sender import FREE_CEILING, PAID_CEILING
 from analysis.dates import check_interval, parse_duration
 from scraping.guard import is_public_address
 
@@ -158,16 +159,15 @@ SnapshotRetention = Annotated[
 ]
 
 
-FREE_RATE, PAID_RATE = 30, 1000  # Telegram's messages a second: free, and with paid broadcasts
-
-
 def _telegram_rate(value: float, info: ValidationInfo) -> float:
     """Up to Telegram's free 30 a second; up to 1,000 only with TELEGRAM_PAID_BROADCAST=true."""
     paid = info.data.get("TELEGRAM_PAID_BROADCAST", False)
-    ceiling = PAID_RATE if paid else FREE_RATE
+    ceiling = PAID_CEILING if paid else FREE_CEILING
     if not 0 < value <= ceiling:
         more = (
-            "" if paid else f"; up to {PAID_RATE} with TELEGRAM_PAID_BROADCAST=true (paid in Telegram Stars)"
+            ""
+            if paid
+            else f"; up to {PAID_CEILING} with TELEGRAM_PAID_BROADCAST=true (paid in Telegram Stars)"
         )
         raise ValueError(f"must be above 0 and at most {ceiling} messages a second{more}")
     return value

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 from telegram import Bot
 
+from alerts.bot_http import outbox_bot
 from alerts.digest import enqueue_digests
 from alerts.links import Links
 from alerts.pipeline import AlertPipeline
@@ -58,7 +59,7 @@ async def drain(
     engine, server: TelegramServer, policy: SenderPolicy = FAST, timeout: float = 20, **sender_options
 ) -> None:
     """Run the sender (with its own bot, as `run` does) until nothing is pending or being sent."""
-    async with Bot(TOKEN, base_url=server.base_url) as bot:
+    async with outbox_bot(TOKEN, server.base_url) as bot:
         sender = Sender(engine, bot, LINKS, policy, **sender_options)
         task = asyncio.create_task(sender.run())
         deadline = asyncio.get_running_loop().time() + timeout
@@ -238,7 +239,7 @@ async def test_a_paid_broadcast_goes_past_telegrams_free_30_a_second_without_a_4
         await drain(platforms, strict, SenderPolicy(rate=300, paid_broadcast=True), timeout=60)
         assert strict.errors == []
         assert sorted(s.chat_id for s in strict.sent) == list(range(3001, 3091))
-        assert {s.params["allow_paid_broadcast"] for s in strict.sent} == {"true"}
+        assert {s.params["allow_paid_broadcast"] for s in strict.sent} == {True}
 
 
 async def test_the_fake_telegram_refuses_a_burst_past_30_a_second_unless_it_is_paid():
