@@ -15,16 +15,14 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
 
-import jieba
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
-from rank_bm25 import BM25Okapi
 
 from analysis.language import document_language, is_chinese
 
-jieba.setLogLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 300
@@ -156,9 +154,24 @@ _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.。?!~]+$")
 
 
+@functools.cache
+def _jieba() -> ModuleType:
+    """jieba, imported on first use: with rank-bm25 (and numpy) it would add about a second to the start
+    of every process, and most runs of the command never ask a question."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # not its "Building prefix dict" lines
+    return jieba
+
+
 def warm_up() -> None:
     """Load jieba's dictionary (a second or two, once per process) before the first question."""
-    jieba.initialize()
+    _jieba().initialize()
+
+
+def _search_words(run: str) -> list[str]:
+    """jieba's search-mode words of a run of Chinese ("个人信息" also gives "个人" and "信息")."""
+    return [word for word in _jieba().cut_for_search(run) if word.strip()]
 
 
 def normalize_question(question: str) -> str:
@@ -182,16 +195,19 @@ def _stem(word: str) -> str:
     return word
 
 
+def _run_words(run: str) -> list[str]:
+    """The words of a run of letters: jieba's for Chinese, else the run itself (not a lone letter)."""
+    if _CJK.match(run):
+        return _search_words(run)
+    return [run] if len(run) > 1 or run.isdigit() else []
+
+
 def tokens(text: str, *, query: bool = False) -> list[str]:
     """Chinese words (jieba's search mode: "个人信息" also gives "个人" and "信息") and English stems."""
     text = unicodedata.normalize("NFKC", text).lower()
     found: list[str] = []
     for run in _TOKEN_RUN.findall(text):
-        if _CJK.match(run):
-            words = [word for word in jieba.cut_for_search(run) if word.strip()]
-        else:
-            words = [run] if len(run) > 1 or run.isdigit() else []
-        for word in words:
+        for word in _run_words(run):
             if query and word in STOPWORDS:
                 continue
             found.append(_stem(word) if word.isascii() else word)
@@ -256,6 +272,8 @@ class PolicyIndex:
     """One version's paragraphs and their BM25 index; made once per version and reused by every question."""
 
     def __init__(self, text: str) -> None:
+        from rank_bm25 import BM25Okapi  # on first use, as jieba
+
         self.language = document_language(text)
         self.paragraphs = [
             Paragraph(number, line.strip())
@@ -302,7 +320,7 @@ def query_terms(question: str) -> list[str]:
     lowered = unicodedata.normalize("NFKC", expand(question)).lower()
     words = {word for word in _TOKEN_RUN.findall(lowered) if word not in STOPWORDS and len(word) > 1}
     for run in _CJK.findall(lowered):
-        words.update(w for w in jieba.cut_for_search(run) if len(w) > 1 and w not in STOPWORDS)
+        words.update(w for w in _search_words(run) if len(w) > 1 and w not in STOPWORDS)
     return sorted(words, key=len, reverse=True)
 
 

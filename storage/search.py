@@ -2,7 +2,6 @@
 
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
@@ -33,6 +32,8 @@ def _fold(text: str) -> str:
 
 def search_keys(platform: Platform) -> set[str]:
     """Every folded spelling a person may use for the platform, pinyin of the Chinese name included."""
+    from pypinyin import Style, lazy_pinyin  # here: its phrase dictionary takes half a second to load
+
     names = [platform.slug, platform.name_zh, platform.name_en, *platform.aliases]
     keys = {_fold(name) for name in names}
     keys.add(_fold("".join(lazy_pinyin(platform.name_zh))))
