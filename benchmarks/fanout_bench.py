@@ -268,7 +268,10 @@ def main() -> None:
     print(
         f"  sending:                   {fast.send_seconds:.1f} s, {fast_rate:.0f} messages/s (target >= 900)"
     )
-    print(f"  ratio to the ceiling:      {fast_rate / ceiling:.2f}")
+    print(
+        f"  ratio to the ceiling:      {fast_rate / ceiling:.2f} "
+        f"(to the pace {PAID_CEILING}/s: {fast_rate / PAID_CEILING:.2f})"
+    )
     print(
         f"  CPU per message:           sender {fast.send_cpu_seconds / args.subscribers * 1e6:.0f} µs, "
         f"server {unlimited.server_cpu / args.subscribers * 1e6:.0f} µs"

@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from sqlmodel import select
+import pytest
+from sqlmodel import Session, select
 
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryStatus, Subscriber, utcnow
@@ -60,6 +61,21 @@ def test_due_deliveries_are_claimed_oldest_first_once(engine):
         assert [d.text for d in claim_due(session, NOW, limit=10)] == ["third"]
         assert claim_due(session, NOW, limit=10) == []
     assert _statuses(engine)["later"] == DeliveryStatus.PENDING
+
+
+def test_two_senders_claiming_at_once_never_get_the_same_delivery(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a second claim waits for the first")
+    with session_scope(engine) as session:
+        _queue(session, _chat(session, 1, language="zh"), [f"m{n}" for n in range(6)])
+    with Session(engine) as first, Session(engine) as second:
+        mine = [d.text for d in claim_due(first, NOW, limit=3)]  # locked until `first` commits
+        theirs = [(d.text, d.language) for d in claim_due(second, NOW, limit=10)]
+        first.commit()
+        second.commit()
+    assert mine == ["m0", "m1", "m2"]
+    assert theirs == [("m3", "zh"), ("m4", "zh"), ("m5", "zh")]
+    assert set(_statuses(engine).values()) == {"sending"}
 
 
 def test_claims_left_by_a_crash_go_back_to_pending_and_a_stop_releases_only_its_own(engine):
