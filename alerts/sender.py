@@ -333,7 +333,11 @@ class Sender:
         chat = self._per_chat.get(chat_id)
         if chat is None:
             chat = self._per_chat[chat_id] = SlidingWindow(*(PER_PERSON if chat_id > 0 else PER_GROUP))
-        await chat.take_turn()  # last: taken right before the send
+        try:
+            await chat.take_turn()  # last: taken right before the send
+        except BaseException:  # cancelled while waiting: the overall turn is not used
+            self._overall.end_turn()
+            raise
         return self._overall, chat
 
     async def _deliver(self, delivery: Claimed) -> None:
