@@ -38,7 +38,9 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, headers=JSON_HEADERS)
+            # Proxies from the environment (HTTPS_PROXY), as PTB's own httpx transport takes them: a
+            # deployment that reaches Telegram only through one keeps sending.
+            self._session = aiohttp.ClientSession(connector=connector, headers=JSON_HEADERS, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None:
