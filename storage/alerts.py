@@ -97,6 +97,8 @@ def followers(session: Session, platform_id: int, document_id: int | None = None
 
 
 def _recipients_statement(document: Document) -> SelectOfScalar[Subscriber]:
+    """Who hears of a document's changes: for one added by users, only the chats tracking it (anyone may
+    add a page, so it never reaches a platform's followers); else ``followers``."""
     if document.added_by_users:
         return (
             select(Subscriber)
@@ -111,12 +113,6 @@ def _recipients_statement(document: Document) -> SelectOfScalar[Subscriber]:
     return _followers_statement(document.platform_id, document.id)
 
 
-def recipients(session: Session, document: Document) -> list[Subscriber]:
-    """Who hears of a document's changes: for one added by users, only the chats tracking it (anyone may
-    add a page, so it never reaches a platform's followers); else ``followers``."""
-    return list(session.exec(_recipients_statement(document)))
-
-
 @dataclass(frozen=True)
 class Recipient:
     """What alerting needs of a subscriber who hears of a document's changes."""
@@ -128,15 +124,19 @@ class Recipient:
     min_severity: str
 
 
-RECIPIENT_COLUMNS = (Subscriber.id, Subscriber.chat_id, Subscriber.language, Subscriber.digest)
+RECIPIENT_COLUMNS = (
+    Subscriber.id,
+    Subscriber.chat_id,
+    Subscriber.language,
+    Subscriber.digest,
+    Subscriber.min_severity,
+)
 
 
 def recipient_batches(session: Session, document: Document, size: int = 1000) -> Iterator[list[Recipient]]:
-    """``recipients`` as light rows, ``size`` at a time in the order of their ids: a fan-out to many
-    never holds them all."""
-    statement = _recipients_statement(document).with_only_columns(
-        *map(col, RECIPIENT_COLUMNS), col(Subscriber.min_severity)
-    )
+    """Who hears of a document's changes as light rows, ``size`` at a time in the order of their ids: a
+    fan-out to many never holds them all."""
+    statement = _recipients_statement(document).with_only_columns(*map(col, RECIPIENT_COLUMNS))
     last = 0
     while True:
         rows = session.execute(statement.where(col(Subscriber.id) > last).limit(size)).all()
@@ -147,7 +147,7 @@ def recipient_batches(session: Session, document: Document, size: int = 1000) ->
 
 
 def recipient_languages(session: Session, document: Document) -> set[str]:
-    """The languages ``recipients`` read (none: nobody hears of it)."""
+    """The languages of those who hear of a document's changes (none: nobody does)."""
     statement = _recipients_statement(document).order_by(None)
     return set(session.execute(statement.with_only_columns(col(Subscriber.language)).distinct()).scalars())
 
