@@ -16,7 +16,10 @@ Target: /healthz p99 under 100 ms under load. Run: .venv/bin/python benchmarks/w
 
 import argparse
 import asyncio
+import concurrent.futures
 import itertools
+import math
+import multiprocessing
 import os
 import random
 import socket
@@ -219,16 +222,28 @@ def pages(rng: random.Random) -> list[str]:
     return paths
 
 
-async def probe(clients: list[httpx.AsyncClient], count: int | None, stop: asyncio.Event) -> list[float]:
-    """/healthz timings in seconds, round the replicas every PROBE_EVERY: ``count``, or until ``stop``."""
+def probe_healthz(urls: list[str], count: int | None, seconds: float = math.inf) -> list[float]:
+    """/healthz timings in seconds, round the replicas every PROBE_EVERY: ``count``, or for ``seconds``.
+
+    Run in a process of its own, so that the loading clients' work never delays a probe.
+    """
+    return asyncio.run(_probe(urls, count, time.monotonic() + seconds))
+
+
+async def _probe(urls: list[str], count: int | None, deadline: float) -> list[float]:
+    clients = [httpx.AsyncClient(base_url=url, timeout=120) for url in urls]
     timings: list[float] = []
-    for client in itertools.cycle(clients):
-        if (count is not None and len(timings) >= count) or stop.is_set():
-            break
-        started = time.perf_counter()
-        (await client.get("/healthz")).raise_for_status()
-        timings.append(time.perf_counter() - started)
-        await asyncio.sleep(PROBE_EVERY)
+    try:
+        for client in itertools.cycle(clients):
+            if (count is not None and len(timings) >= count) or time.monotonic() >= deadline:
+                break
+            started = time.perf_counter()
+            (await client.get("/healthz")).raise_for_status()
+            timings.append(time.perf_counter() - started)
+            await asyncio.sleep(PROBE_EVERY)
+    finally:
+        for client in clients:
+            await client.aclose()
     return timings
 
 
@@ -267,29 +282,28 @@ def percentile(timings: list[float], share: float) -> float:
 
 async def measure(started: list[Replica], seconds: float, postgres_process: psutil.Process) -> Run:
     """/healthz with no load, then the clients' load and /healthz under it, on the ``started`` replicas."""
+    urls, loop = [replica.url for replica in started], asyncio.get_running_loop()
     limits = httpx.Limits(max_connections=CLIENTS + 5)
-    pages_clients = [
-        httpx.AsyncClient(base_url=replica.url, timeout=120, limits=limits) for replica in started
-    ]
-    probe_clients = [httpx.AsyncClient(base_url=replica.url, timeout=120) for replica in started]
+    pages_clients = [httpx.AsyncClient(base_url=url, timeout=120, limits=limits) for url in urls]
     replica_processes = [psutil.Process(replica.process.pid) for replica in started]
+    spawn = multiprocessing.get_context("spawn")
     try:
-        idle = await probe(probe_clients, IDLE_PROBES, asyncio.Event())
-        before = cpu_snapshot(replica_processes, postgres_process)
-        stop, paths = asyncio.Event(), pages(random.Random(3))
-        loaders = [
-            asyncio.create_task(load(pages_clients[n % len(started)], paths, n * 37, stop))
-            for n in range(CLIENTS)
-        ]
-        prober = asyncio.create_task(probe(probe_clients, None, stop))
-        await asyncio.sleep(seconds)
-        stop.set()
-        healthz, served = await prober, [timing for task in loaders for timing in await task]
-        after = cpu_snapshot(replica_processes, postgres_process)
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as prober:
+            idle = await loop.run_in_executor(prober, probe_healthz, urls, IDLE_PROBES)
+            before, began = cpu_snapshot(replica_processes, postgres_process), time.perf_counter()
+            stop, paths = asyncio.Event(), pages(random.Random(3))
+            loaders = [
+                asyncio.create_task(load(pages_clients[n % len(urls)], paths, n * 37, stop))
+                for n in range(CLIENTS)
+            ]
+            healthz = await loop.run_in_executor(prober, probe_healthz, urls, None, seconds)
+            stop.set()
+            served = [timing for task in loaders for timing in await task]
+            elapsed, after = time.perf_counter() - began, cpu_snapshot(replica_processes, postgres_process)
     finally:
-        for client in [*pages_clients, *probe_clients]:
+        for client in pages_clients:
             await client.aclose()
-    return Run(seconds, idle, healthz, served, {name: after[name] - before[name] for name in before})
+    return Run(elapsed, idle, healthz, served, {name: after[name] - before[name] for name in before})
 
 
 def cpu_snapshot(
