@@ -12,7 +12,6 @@ alternating the two. Run: .venv/bin/python benchmarks/snapshot_bench.py
 
 import asyncio
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from storage.db import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.models import Snapshot, utcnow
 from storage.snapshots import RawResponse
-from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text
+from tests.pages import SEED_NEW, SEED_OLD, policy_page, seed_text, with_volatile_footer
 
 VERSIONS, CHECKS_PER_VERSION, ROUNDS = 40, 4, 3
 CLAUSES = ["以及您的设备标识符", "并在法律法规允许的范围内", "包括但不限于车辆位置信息", "经您单独同意后"]
@@ -73,8 +72,7 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                stamp = f"{time.strftime('%Y-%m-%d %H:%M:%S')} · csrf={secrets.token_hex(16)}"
-                body = site.page.replace("</footer>", f"<p>页面生成于 {stamp}</p></footer>").encode()
+                body = with_volatile_footer(site.page).encode()
                 site.bytes_served += len(body)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

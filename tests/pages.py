@@ -4,6 +4,8 @@ import html
 import io
 import json
 import re
+import secrets
+import time
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,6 +51,13 @@ def policy_page(text: str, *, title: str = "极氪APP个人信息保护政策", 
 <footer><p>© 2025 浙江极氪智能科技有限公司 版权所有</p><a href="/privacy">隐私政策</a></footer>
 <script src="/static/app.js"></script><script>track("pageview")</script>
 </body></html>"""
+
+
+def with_volatile_footer(page: str) -> str:
+    """``page`` with a footer line that differs at every call: a generation time and a CSRF token, as many
+    sites have."""
+    stamp = f"{time.strftime('%Y-%m-%d %H:%M:%S')} · csrf={secrets.token_hex(16)}"
+    return page.replace("</footer>", f"<p>页面生成于 {stamp}</p></footer>")
 
 
 OLD_PAGE = policy_page(seed_text(SEED_OLD)).encode()
