@@ -33,12 +33,12 @@ from storage.versions import (
     FetchFacts,
     Provenance,
     Recorded,
-    current_version,
     record_failure,
     record_not_modified,
     record_technical,
     record_text,
     suspect_streak,
+    version_in_force,
 )
 
 log = logging.getLogger(__name__)
@@ -255,9 +255,8 @@ class Checker:
     ) -> tuple[_Read, _Current | None]:
         """The body's text and the version in force (whose own bytes and rules are not read again)."""
         with Session(self.engine) as session:
-            version = current_version(session, document_id)
-            known = known_reading(session, version) if version is not None else None
-        text, charset = read_text(fetched.body, fetched.content_type, rules, known)
+            version, source = version_in_force(session, document_id)
+        text, charset = read_text(fetched.body, fetched.content_type, rules, known_reading(version, source))
         raw = RawResponse(fetched.body, fetched.url, fetched.content_type, charset, self.clock())
         read = _Read(facts, text, (fetched.etag, fetched.last_modified), raw)
         return read, self._current(version, rules, read)

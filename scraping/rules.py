@@ -12,7 +12,8 @@ from scraping.extract import extract_with_charset
 from scraping.noise import compile_ignore, strip_noise
 from storage.db import row_id
 from storage.models import Version
-from storage.snapshots import RawResponse, raw_response, reference_snapshot, snapshot_digest
+from storage.snapshots import RawResponse, raw_response, reference_snapshot
+from storage.versions import ReadFrom
 
 # Bump it whenever extraction can give another text for the same page and rules (scraping/extract.py,
 # decode.py, pdf.py, text.py, noise.py): the next check of each document then records the new reading
@@ -60,12 +61,11 @@ class KnownReading:
         )
 
 
-def known_reading(session: Session, version: Version) -> KnownReading | None:
-    """How a version was first read: its text, from its snapshot, with the rules of its fingerprint."""
-    digest = snapshot_digest(session, version.snapshot_id) if version.snapshot_id is not None else None
-    if digest is None:
+def known_reading(version: Version | None, source: ReadFrom | None) -> KnownReading | None:
+    """How a version was first read: its text, from the response ``source``, with its own rules."""
+    if version is None or source is None:
         return None
-    return KnownReading(version.text, digest.sha256, digest.content_type, digest.charset, version.fingerprint)
+    return KnownReading(version.text, source.sha256, source.content_type, source.charset, version.fingerprint)
 
 
 def read_text(

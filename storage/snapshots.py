@@ -48,23 +48,6 @@ def _decompress(blob: bytes, base: bytes | None) -> bytes:
     return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(blob)
 
 
-@dataclass(frozen=True)
-class Digest:
-    """A stored response without its body: the SHA-256 of its bytes, its content type and its charset."""
-
-    sha256: str
-    content_type: str | None
-    charset: str | None
-
-
-def snapshot_digest(session: Session, snapshot_id: int) -> Digest | None:
-    """A stored response's digest (None when it is gone), read without its body."""
-    row = session.exec(
-        select(Snapshot.sha256, Snapshot.content_type, Snapshot.charset).where(Snapshot.id == snapshot_id)
-    ).first()
-    return Digest(*row) if row is not None else None
-
-
 def snapshot_body(session: Session, snapshot: Snapshot) -> bytes:
     """The raw bytes of a snapshot."""
     base = session.get(Snapshot, snapshot.base_id) if snapshot.base_id is not None else None

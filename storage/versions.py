@@ -8,7 +8,7 @@ from typing import Any, Self
 from sqlmodel import Session, col, select
 
 from storage.db import row_id
-from storage.models import UNKNOWN_FINGERPRINT, Check, CheckOutcome, Document, FailureKind, Version
+from storage.models import UNKNOWN_FINGERPRINT, Check, CheckOutcome, Document, FailureKind, Snapshot, Version
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,35 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def current_version(session: Session, document_id: int) -> Version | None:
-    """The version the latest successful check saw (reverts included)."""
-    return session.exec(
-        select(Version)
+@dataclass(frozen=True)
+class ReadFrom:
+    """The response a version was first read from, without its body: its bytes' SHA-256, type and charset."""
+
+    sha256: str
+    content_type: str | None
+    charset: str | None
+
+
+def version_in_force(session: Session, document_id: int) -> tuple[Version | None, ReadFrom | None]:
+    """The version the latest successful check saw (reverts included), and what it was first read from
+    (None when it has no snapshot: recorded before snapshots, or by hand)."""
+    row = session.exec(
+        select(Version, Snapshot.sha256, Snapshot.content_type, Snapshot.charset)
         .join(Check, col(Check.version_id) == col(Version.id))
+        .outerjoin(Snapshot, col(Snapshot.id) == col(Version.snapshot_id))
         .where(Check.document_id == document_id)
         .order_by(col(Check.id).desc())
         .limit(1)
     ).first()
+    if row is None:
+        return None, None
+    version, sha256, content_type, charset = row
+    return version, ReadFrom(sha256, content_type, charset) if sha256 is not None else None
+
+
+def current_version(session: Session, document_id: int) -> Version | None:
+    """The version the latest successful check saw (reverts included)."""
+    return version_in_force(session, document_id)[0]
 
 
 def _add_check(
