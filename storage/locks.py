@@ -97,8 +97,12 @@ def _advisory_lock(engine: Engine, name: str, wait: bool) -> HeldLock | None:
 
 
 def lock_file(database: str, name: str) -> Path:
-    """The lock file beside a SQLite database: ``policywatch.db.worker.lock``."""
-    return Path(f"{database}.{name}.lock")
+    """The lock file beside a SQLite database: ``policywatch.db.worker.lock``.
+
+    Beside the file itself, symlinks and relative paths resolved: every name of one database has one lock.
+    """
+    real = Path(database).resolve()
+    return real.with_name(f"{real.name}.{name}.lock")
 
 
 def _file_lock(path: Path, wait: bool) -> HeldLock | None:

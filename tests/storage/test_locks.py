@@ -82,3 +82,17 @@ def test_a_lost_postgresql_session_is_noticed_and_frees_the_lock(engine, databas
     assert other is not None
     other.release()
     lock.release()
+
+
+def test_one_sqlite_database_named_through_a_symlink_has_one_lock(tmp_path):
+    database = tmp_path / "policywatch.db"
+    database.touch()
+    link = tmp_path / "link.db"
+    link.symlink_to(database)
+    first, second = make_engine(f"sqlite:///{database}"), make_engine(f"sqlite:///{link}")
+    held = try_lock(first, WORKER_LOCK)
+    assert held is not None
+    assert try_lock(second, WORKER_LOCK) is None  # two workers on one file would send every alert twice
+    held.release()
+    first.dispose()
+    second.dispose()
