@@ -32,6 +32,17 @@ def _is_tracking(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
+def _is_plain_host(host: str, bracketed: bool) -> bool:
+    """A host with one spelling: an IPv6 literal in brackets, or labels with no escapes and none empty.
+
+    Escapes (``%65xample.com``, ``a.com%40b.com``) and empty labels name no host DNS knows, and a bracketed
+    IPvFuture literal (``[v1.example]``) is not the host name inside it.
+    """
+    if bracketed:
+        return ":" in host
+    return "%" not in host and "" not in host.split(".")
+
+
 def normalise_url(url: str) -> str:
     """The one spelling of ``url``: equivalent spellings (RFC 3986, section 6) and tracking dropped.
 
@@ -42,7 +53,8 @@ def normalise_url(url: str) -> str:
     stand (``%3B`` in a path, ``%2F`` in a query); ``%2F`` in a path and ``& = + #`` in a query stay
     escaped. Query parameters that only say where a visitor came from (``utm_*``, ``spm``, ``from``,
     ``share…``) are dropped; the others keep their order. Raises BadUrl for anything that is not an
-    absolute http(s) URL with a host, or that holds credentials, whitespace or control characters.
+    absolute http(s) URL with a host, or that holds credentials, whitespace or control characters, or
+    a host spelt with escapes or empty labels.
     """
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
@@ -61,6 +73,8 @@ def normalise_url(url: str) -> str:
         raise BadUrl("not an http(s) URL with a host")
     if parts.username is not None or parts.password is not None:
         raise BadUrl("holds a user name or password")
+    if not _is_plain_host(host, bracketed="[" in parts.netloc):
+        raise BadUrl("not a valid host name")
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"

@@ -70,6 +70,11 @@ def test_what_names_another_page_is_kept_as_written():
         "https://exa mple.com/",
         "https://example.com/\u202eyciv",
         "https://example.com:99999/",
+        "https://[v1.example]/",  # an IPvFuture literal, not the host v1.example
+        "https://example.com%40evil.example/",  # escapes in a host: no two spellings of one site
+        "http://%65xample.com/",
+        "https://privacy..example.com/",
+        "https://.example.com/",
         "https://example.com/" + "a" * 5000,
         "not a url at all",
     ],
