@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from storage.db import row_id
-from storage.models import InboxStatus, InboxUpdate
+from storage.models import InboxStatus, InboxUpdate, utcnow
 
 # Claims of one update (its handling was cut short by the process dying each time) before it is failed:
 # an update that crashes the worker must not crash it for ever.
@@ -55,8 +55,9 @@ def claim_updates(session: Session, limit: int) -> list[ClaimedUpdate]:
     ).all()
     claimed = []
     for row in rows:
-        if row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= MAX_ATTEMPTS:  # failed as mark_failed does: its message dropped, pruned in time
             row.status, row.error = InboxStatus.FAILED, f"given up after {row.attempts} attempts"
+            row.body, row.finished_at = None, utcnow()
         else:
             row.status, row.attempts = InboxStatus.PROCESSING, row.attempts + 1
             claimed.append(ClaimedUpdate(row_id(row), row.update_id, row.body or ""))
@@ -74,11 +75,11 @@ def mark_done(session: Session, row_id: int, now: datetime) -> None:
 
 
 def mark_failed(session: Session, row_id: int, error: str, now: datetime) -> None:
-    """Never handled: kept with the reason until pruned, never claimed again."""
+    """Never handled: its body (people's messages) dropped, the reason kept until pruned, never claimed."""
     session.exec(
         update(InboxUpdate)
         .where(col(InboxUpdate.id) == row_id)
-        .values(status=InboxStatus.FAILED, error=error[:1000], finished_at=now)
+        .values(status=InboxStatus.FAILED, body=None, error=error[:1000], finished_at=now)
     )
 
 

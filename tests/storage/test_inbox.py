@@ -90,6 +90,22 @@ def test_claims_cut_short_are_handled_again_then_given_up(engine):
     assert given_up.status == InboxStatus.FAILED and f"after {MAX_ATTEMPTS} attempts" in given_up.error
 
 
+def test_updates_never_handled_lose_their_messages_and_are_pruned_in_their_time(engine):
+    store(engine, 1, 2)
+    for _ in range(MAX_ATTEMPTS):  # update 1 kills the worker each time
+        with session_scope(engine) as session:
+            assert [claimed.update_id for claimed in claim_updates(session, 1)] == [1]
+            release_claimed(session)
+    with session_scope(engine) as session:
+        assert [claimed.update_id for claimed in claim_updates(session, 2)] == [2]  # 1 is given up
+    with session_scope(engine) as session:
+        mark_failed(session, rows(engine)[2].id, "KeyError: 'chat'", utcnow())
+    assert [rows(engine)[n].body for n in (1, 2)] == [None, None]  # people's messages, never to be read
+    with session_scope(engine) as session:
+        assert prune_finished(session, utcnow() + timedelta(seconds=1)) == 2
+    assert rows(engine) == {}
+
+
 def test_finished_updates_are_pruned_after_their_time_pending_ones_never(engine):
     store(engine, 1, 2, 3)
     with session_scope(engine) as session:
