@@ -53,14 +53,14 @@ def normalise_url(url: str) -> str:
     stand (``%3B`` in a path, ``%2F`` in a query); ``%2F`` in a path and ``& = + #`` in a query stay
     escaped. Query parameters that only say where a visitor came from (``utm_*``, ``spm``, ``from``,
     ``share…``) are dropped; the others keep their order. Raises BadUrl for anything that is not an
-    absolute http(s) URL with a host, or that holds credentials, whitespace or control characters, or
-    a host spelt with escapes or empty labels.
+    absolute http(s) URL with a host, or that holds credentials, whitespace, control characters or lone
+    surrogates (yarl drops them: another path), or a host spelt with escapes or empty labels.
     """
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
         raise BadUrl(f"longer than {MAX_URL_LENGTH} characters")
-    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in url):
-        raise BadUrl("holds whitespace or control characters")
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in url):
+        raise BadUrl("holds whitespace, control characters or lone surrogates")
     try:
         parts = urlsplit(url)
         port = parts.port

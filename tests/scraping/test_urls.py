@@ -75,6 +75,7 @@ def test_what_names_another_page_is_kept_as_written():
         "http://%65xample.com/",
         "https://privacy..example.com/",
         "https://.example.com/",
+        "https://example.com/privacy/x\ud800y",  # a lone surrogate was dropped: /privacy/xy, another page
         "https://example.com/" + "a" * 5000,
         "not a url at all",
     ],
