@@ -27,7 +27,9 @@ DEFAULT_RULES = [
 ]
 
 _DEFAULT = re.compile("|".join(f"(?:{rule})" for rule in DEFAULT_RULES), re.IGNORECASE)
-# Every default rule needs a digit but 刚刚: lines without either (most of a policy) are skipped quickly.
+# Lines without a digit or 刚刚 (most of a policy) are left as they are, quickly. Every rule needs one of
+# them except the token and hex rules, and random tokens and hashes of 32 characters all but always hold a
+# digit: a line whose only noise is a digit-free token keeps it (changing that would change extraction).
 _MAY_BE_NOISE = re.compile(r"\d|刚刚")
 # Seconds a document's own ``ignore`` patterns may take on one page: the catalog's patterns are not ours,
 # and one that backtracks catastrophically, like (a|aa)+$, must fail its check, not hang it.
