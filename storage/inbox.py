@@ -6,6 +6,7 @@ claimed before it is handled and marked when it has been, so a worker that dies 
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +18,10 @@ from storage.models import InboxStatus, InboxUpdate, utcnow
 # Claims of one update (its handling was cut short by the process dying each time) before it is failed:
 # an update that crashes the worker must not crash it for ever.
 MAX_ATTEMPTS = 3
+# Updates waiting for the worker, at most: past it the route answers 503 and Telegram, which keeps a bot's
+# updates for 24 hours, posts them again later. It bounds what a worker that is down, or anyone holding the
+# secret, can pile up (with the route's 1 MB a body, 1 GB at worst); a worker empties it in seconds.
+MAX_PENDING = 1000
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,25 @@ class ClaimedUpdate:
     body: str
 
 
-def store_update(session: Session, update_id: int, body: str) -> bool:
-    """Keep an update posted to the webhook; False when that update_id was stored already (a redelivery)."""
+class Stored(StrEnum):
+    """What became of a posted update."""
+
+    NEW = "new"
+    AGAIN = "again"  # that update_id was stored already: a redelivery
+    FULL = "full"  # the inbox holds ``max_pending`` updates waiting: Telegram keeps this one and retries
+
+
+def pending_count(session: Session) -> int:
+    """Updates stored and not yet claimed by the worker."""
+    count = select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == InboxStatus.PENDING)
+    return session.exec(count).one()
+
+
+def store_update(session: Session, update_id: int, body: str, max_pending: int = MAX_PENDING) -> Stored:
+    """Keep an update posted to the webhook, unless it is a redelivery or ``max_pending`` already wait."""
+    if pending_count(session) >= max_pending:
+        seen = select(InboxUpdate.id).where(InboxUpdate.update_id == update_id)
+        return Stored.AGAIN if session.exec(seen).first() is not None else Stored.FULL
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.exec(
         dialect.insert(InboxUpdate)
@@ -37,7 +59,7 @@ def store_update(session: Session, update_id: int, body: str) -> bool:
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(col(InboxUpdate.id))
     )
-    return inserted.first() is not None
+    return Stored.NEW if inserted.first() is not None else Stored.AGAIN
 
 
 def claim_updates(session: Session, limit: int) -> list[ClaimedUpdate]:

@@ -28,6 +28,7 @@ from starlette.templating import Jinja2Templates
 
 from analysis.report import ChangeReport
 from i18n import kind_namer, say, translator
+from storage.inbox import MAX_PENDING
 from storage.models import Version, utcnow
 from storage.stats import last_check_at
 from web import asking, feeds, pages, webhook, weekly
@@ -59,6 +60,7 @@ class WebConfig:
     diff_cache_chars: int = DIFF_CACHE_CHARS  # rendered diff tables kept, in characters (0: none)
     webhook_path: str | None = None  # the path of WEBHOOK_URL: Telegram posts updates there
     webhook_secret: str | None = None  # WEBHOOK_SECRET: the header those posts carry
+    webhook_max_pending: int = MAX_PENDING  # updates waiting for the worker before posts get 503
 
 
 class ReportSource(Protocol):

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from storage.db import session_scope
-from storage.inbox import store_update
+from storage.inbox import Stored, store_update
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_UPDATE_BYTES = 1024 * 1024  # Telegram's updates are a few KB (a message is at most 4,096 characters)
@@ -71,13 +71,14 @@ def parse_update(body: bytes) -> tuple[int, str]:
     return update_id, text
 
 
-def _store(request: Request, update_id: int, text: str) -> bool:
+def _store(request: Request, update_id: int, text: str) -> Stored:
     with session_scope(request.app.state.engine) as session:
-        return store_update(session, update_id, text)
+        return store_update(session, update_id, text, request.app.state.config.webhook_max_pending)
 
 
 async def receive_update(request: Request) -> Response:
-    """Telegram's post: 403 without the secret, 413 over 1 MB, 400 for a non-update, else stored and 200."""
+    """Telegram's post: 403 without the secret, 413 over 1 MB, 400 for a non-update, 503 while the inbox is
+    full, else stored and 200."""
     secret = request.app.state.config.webhook_secret
     if not secret or not has_secret(request, secret):
         log.debug("refused a webhook post without the right secret header")
@@ -87,7 +88,11 @@ async def receive_update(request: Request) -> Response:
     except RefusedUpdate as refused:
         log.debug("refused a webhook post: %s", refused.reason)
         return PlainTextResponse(refused.reason, status_code=refused.status)
-    if await run_in_threadpool(_store, request, update_id, text):
+    stored = await run_in_threadpool(_store, request, update_id, text)
+    if stored is Stored.FULL:
+        log.warning("the webhook inbox is full: Telegram is asked to post updates again later")
+        return PlainTextResponse("inbox full", status_code=503, headers={"Retry-After": "10"})
+    if stored is Stored.NEW:
         wake: WakeUp | None = request.app.state.on_update
         if wake is not None:
             wake()

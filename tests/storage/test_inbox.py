@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from storage.db import session_scope
 from storage.inbox import (
     MAX_ATTEMPTS,
+    Stored,
     claim_updates,
     inbox_counts,
     mark_done,
@@ -24,9 +25,9 @@ def body(update_id: int, text: str = "/start") -> str:
     return json.dumps({"update_id": update_id, "message": {"text": text}}, ensure_ascii=False)
 
 
-def store(engine, *update_ids: int) -> list[bool]:
+def store(engine, *update_ids: int, max_pending: int = 1000) -> list[Stored]:
     with session_scope(engine) as session:
-        return [store_update(session, update_id, body(update_id)) for update_id in update_ids]
+        return [store_update(session, update_id, body(update_id), max_pending) for update_id in update_ids]
 
 
 def claim(engine, limit: int = 10) -> list[int]:
@@ -40,8 +41,8 @@ def rows(engine) -> dict[int, InboxUpdate]:
 
 
 def test_a_redelivered_update_is_stored_once(engine):
-    assert store(engine, 7, 8) == [True, True]
-    assert store(engine, 7) == [False]
+    assert store(engine, 7, 8) == [Stored.NEW, Stored.NEW]
+    assert store(engine, 7) == [Stored.AGAIN]
     assert sorted(rows(engine)) == [7, 8]
     assert rows(engine)[7].body == body(7)
 
@@ -64,7 +65,7 @@ def test_a_claimed_update_carries_its_body_and_is_forgotten_once_handled(engine)
         mark_done(session, claimed.id, utcnow())
     done = rows(engine)[5]
     assert done.status == InboxStatus.DONE and done.body is None  # people's messages are not kept
-    assert store(engine, 5) == [False]  # a redelivery after it was handled is still recognised
+    assert store(engine, 5) == [Stored.AGAIN]  # a redelivery after it was handled is still recognised
     assert claim(engine) == []
 
 
@@ -141,3 +142,10 @@ def test_a_stopping_worker_hands_back_only_the_updates_it_left_unhandled(engine)
     with session_scope(engine) as session:
         assert release_claimed(session, [third.id]) == 1
     assert claim(engine) == [3]  # the second is still someone's
+
+
+def test_past_the_cap_of_waiting_updates_new_ones_are_refused_and_redeliveries_recognised(engine):
+    assert store(engine, 1, 2, 3, max_pending=2) == [Stored.NEW, Stored.NEW, Stored.FULL]
+    assert store(engine, 2, max_pending=2) == [Stored.AGAIN]
+    assert claim(engine, limit=1) == [1]  # the worker takes one: there is room again
+    assert store(engine, 3, max_pending=2) == [Stored.NEW]

@@ -127,3 +127,19 @@ def test_metrics_count_the_updates_waiting_in_the_inbox(hook, engine):
     assert post(json.dumps(UPDATE)).status_code == 200
     metrics = httpx.get(hook.url + "/metrics", timeout=10).text
     assert 'policywatch_inbox_updates{status="pending"} 1.0' in metrics
+
+
+def test_a_full_inbox_answers_503_so_telegram_posts_again_later(engine):
+    """A worker that is down, or anyone with the secret, piles up at most the cap; redeliveries get 200."""
+    config = WebConfig(webhook_path=PATH, webhook_secret=SECRET, webhook_max_pending=2)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    with running(create_app(engine, config)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        answers = [
+            client.post(PATH, json={**UPDATE, "update_id": n}, headers=headers).status_code for n in (1, 2, 3)
+        ]
+        again = client.post(PATH, json={**UPDATE, "update_id": 2}, headers=headers)
+        full = client.post(PATH, json={**UPDATE, "update_id": 4}, headers=headers)
+    assert answers == [200, 200, 503]
+    assert again.status_code == 200
+    assert full.status_code == 503 and full.headers["Retry-After"] == "10"
+    assert sorted(stored(engine)) == [1, 2]
