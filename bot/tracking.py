@@ -30,7 +30,14 @@ from scraping.urls import MAX_URL_LENGTH, BadUrl, normalise_url
 from storage.db import row_id, session_scope
 from storage.models import Document, Platform, utcnow
 from storage.subscribers import ensure_subscriber
-from storage.tracking import documents_added, track, tracked_count, tracked_documents, untrack
+from storage.tracking import (
+    documents_added,
+    documents_added_by_user,
+    track,
+    tracked_count,
+    tracked_documents,
+    untrack,
+)
 
 PENDING = "policywatch.pending_tracks"
 PENDING_SECONDS = 3600
@@ -41,7 +48,7 @@ PREVIEWS_PER_MINUTE = 5  # per chat, in memory: each preview makes the bot fetch
 PREVIEW_SECONDS = 15.0  # a preview gives up after this long (one attempt, no browser: see app.service)
 CONFIRMED = "1"  # Track pressed again on a page that does not look like a policy
 FROM_LIST = "l"
-NEW_DOCUMENTS_DAYS = 30  # TRACK_QUOTA also bounds the new documents one chat adds over this many days
+NEW_DOCUMENTS_DAYS = 30  # TRACK_QUOTA also bounds the new documents one chat, or one person, adds in these
 
 
 @dataclass(frozen=True)
@@ -103,24 +110,38 @@ def _pending(context: ContextTypes.DEFAULT_TYPE) -> PendingTracks:
     return context.application.bot_data.setdefault(PENDING, PendingTracks())
 
 
+def _person_id(update: Update) -> int | None:
+    """The Telegram user who typed or pressed; None for a message sent as a chat (an anonymous admin)."""
+    message = update.message
+    if message is not None and message.sender_chat is not None:
+        return None
+    return update.effective_user.id if update.effective_user is not None else None
+
+
 def _over_quota(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, url: str) -> str | None:
     """The answer when the chat may not track ``url`` now, else None; admins have no limit.
 
     A chat tracks at most TRACK_QUOTA documents at once, and its /track creates at most TRACK_QUOTA new
     ones (pages nobody had tracked) in NEW_DOCUMENTS_DAYS, counted in the database (trackings are deleted
-    on /untrack): so tracking and untracking cannot add documents without end, across restarts too.
+    on /untrack): so tracking and untracking cannot add documents without end, across restarts too. The
+    same bound holds per person, whatever chat they use, so admins of many groups get no more.
     """
     if is_admin(update, context):
         return None
     quota = services(context).track_quota
     chat = chat_of(update)
+    person = _person_id(update)
     since = utcnow() - timedelta(days=NEW_DOCUMENTS_DAYS)
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
         if tracked_count(session, subscriber) >= quota:
             return say(language, "track.quota", limit=quota)
-        if existing_document(session, url) is None and documents_added(session, subscriber, since) >= quota:
+        if existing_document(session, url) is not None:
+            return None
+        if documents_added(session, subscriber, since) >= quota:
             return say(language, "track.new_quota", count=quota, days=NEW_DOCUMENTS_DAYS)
+        if person is not None and documents_added_by_user(session, person, since) >= quota:
+            return say(language, "track.new_quota_person", count=quota, days=NEW_DOCUMENTS_DAYS)
     return None
 
 
@@ -285,7 +306,9 @@ async def track_button(
         return
     with session_scope(services(context).engine) as session:
         subscriber = ensure_subscriber(session, chat.id, chat.type, language)
-        document = add_tracked(session, previewed.url, previewed.kind, utcnow(), added_by=subscriber)
+        document = add_tracked(
+            session, previewed.url, previewed.kind, utcnow(), subscriber, added_by_user_id=_person_id(update)
+        )
         platform = session.get_one(Platform, document.platform_id)
         added = track(session, subscriber, document)
         answer = say(

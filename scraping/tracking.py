@@ -86,20 +86,27 @@ def site_platform(normalised_url: str, title: str | None) -> NewPlatform:
 
 
 def add_tracked(
-    session: Session, url: str, kind: str, now: datetime, added_by: Subscriber | None = None
+    session: Session,
+    url: str,
+    kind: str,
+    now: datetime,
+    added_by: Subscriber | None = None,
+    added_by_user_id: int | None = None,
 ) -> Document:
     """The document people follow when they track ``url``: the existing one, else a new user-added one.
 
     ``url`` is normalised here (BadUrl when it cannot be). Only a catalog document's own address follows
     that document; any other page, even on a catalog platform's domain (many host pages anyone can
     make), goes to a platform of its site added by users, named from the domain, never from the page.
-    A new document records ``added_by``, the chat whose /track created it.
+    A new document records ``added_by``, the chat whose /track created it, and ``added_by_user_id``, the
+    person who pressed Track.
     """
     normalised = normalise_url(url)
     existing = existing_document(session, normalised)
     if existing is not None and not existing.added_by_users:
         return existing
-    return add_user_document(session, normalised, kind, site_platform(normalised, None), now, added_by)
+    platform = site_platform(normalised, None)
+    return add_user_document(session, normalised, kind, platform, now, added_by, added_by_user_id)
 
 
 def promotion_snippet(platform: Platform, document: Document) -> str:

@@ -122,6 +122,11 @@ class Document(SQLModel, table=True):
     # The chat whose /track created it (None: the catalog's, or added before migration 0012): what the
     # quota of new documents per chat counts, since trackings are deleted on /untrack.
     added_by_subscriber_id: int | None = Field(default=None, foreign_key="subscribers.id", index=True)
+    # The Telegram user who pressed Track (None: the catalog's, an anonymous group admin, or added before
+    # migration 0014): the quota of new documents per person, whatever chat they use.
+    added_by_user_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
 

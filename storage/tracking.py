@@ -62,8 +62,11 @@ def add_user_document(
     platform: Platform | NewPlatform,
     now: datetime,
     added_by: Subscriber | None = None,
+    added_by_user_id: int | None = None,
 ) -> Document:
     """The document of ``normalised_url``, created (on ``platform``, by ``added_by``) when nobody tracked it.
+
+    ``added_by_user_id`` is the Telegram user whose press created it (what the quota per person counts).
 
     Two people adding the same page at once get the same document: the unique key decides, and the one
     who loses the race reads the winner's row. A retired user-added document is brought back.
@@ -83,6 +86,7 @@ def add_user_document(
                     url_key=key,
                     added_by_users=True,
                     added_by_subscriber_id=added_by.id if added_by is not None else None,
+                    added_by_user_id=added_by_user_id,
                     created_at=now,
                 )
                 session.add(existing)
@@ -121,6 +125,13 @@ def documents_added(session: Session, subscriber: Subscriber, since: datetime) -
         select(func.count()).where(
             Document.added_by_subscriber_id == subscriber.id, col(Document.created_at) >= since
         )
+    ).one()
+
+
+def documents_added_by_user(session: Session, user_id: int, since: datetime) -> int:
+    """How many documents one Telegram user's /track created since then, in any chat, tracked or not."""
+    return session.exec(
+        select(func.count()).where(Document.added_by_user_id == user_id, col(Document.created_at) >= since)
     ).one()
 
 

@@ -367,3 +367,30 @@ async def test_five_previews_a_minute_per_chat(make_bot, telegram, page_server: 
     assert refused.text.startswith("Too many previews") and page_server.hits("/p5") == 0
     (other,) = await bob.say(f"/track {page_server.url('/p5')}")
     assert other.buttons
+
+
+async def test_one_person_adds_no_more_new_pages_than_the_quota_whatever_group_they_use(
+    make_bot, telegram, platforms, page_server: PageServer
+):
+    await make_bot(quota=1)
+    first, second = (page_server.serve(f"/{n}", Page(ENGLISH_POLICY)) for n in "ab")
+    groups = [{"id": -100700 - n, "type": "supergroup", "title": f"Group {n}"} for n in range(2)]
+    carol = person(telegram, "en", group=groups[0])
+    carol_elsewhere = person(telegram, "en", user_id=carol.user["id"], group=groups[1])
+    dave = person(telegram, "en", group=groups[1])
+    for someone in (carol, carol_elsewhere, dave):
+        telegram.members[(someone.chat["id"], someone.user["id"])] = "administrator"
+    (preview,) = await carol.say(f"/track {first}")
+    await carol.press(preview, "✅ Track", replies=1)
+    (refused,) = await carol_elsewhere.say(f"/track {second}")  # a new chat, the same person
+    assert refused.text == (
+        "You have added 1 new page in the last 30 days, the most one person may. "
+        "Pages that others already track can still be tracked."
+    )
+    assert page_server.hits("/b") == 0
+    (waiting,) = await dave.say(f"/track {second}")  # previewed by another admin, pressed by carol
+    _, (refused_press,) = await carol_elsewhere.press(waiting, "✅ Track", replies=1)
+    assert refused_press.text == refused.text and tracked_urls(platforms, groups[1]["id"]) == []
+    _, (tracked,) = await dave.press(waiting, "✅ Track", replies=1)
+    assert tracked.text.startswith("✅ Now tracking") and tracked_urls(platforms, groups[1]["id"]) == [second]
+    assert telegram.errors == []

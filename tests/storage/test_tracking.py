@@ -15,6 +15,7 @@ from storage.search import find_platforms, platform_named, resolve_platform
 from storage.subscribers import ensure_subscriber, follow
 from storage.tracking import (
     documents_added,
+    documents_added_by_user,
     retire_untracked,
     track,
     tracked_count,
@@ -233,3 +234,17 @@ def test_a_users_document_reaches_its_trackers_only_never_the_platforms_follower
         assert chats_hearing(session, children) == [1, 2]
         assert chats_hearing(session, attached) == [2]
         assert chats_hearing(session, policy) == [1, 3]
+
+
+def test_the_new_documents_one_person_added_are_counted_across_chats_with_ids_past_32_bits(engine):
+    person, other = 7_000_000_001, 7_000_000_002  # Telegram user ids need more than 32 bits
+    with session_scope(engine) as session:
+        sync_catalog(session, CATALOG, NOW)
+        groups = [ensure_subscriber(session, -100 - n, "supergroup", "en") for n in range(2)]
+        for n, group in enumerate(groups):
+            url = f"https://site{n}.example.org/privacy"
+            add_tracked(session, url, "privacy_policy", NOW, group, added_by_user_id=person)
+        add_tracked(session, "https://site0.example.org/privacy#x", "privacy_policy", NOW, groups[1], other)
+        assert documents_added_by_user(session, person, NOW - timedelta(days=30)) == 2
+        assert documents_added_by_user(session, person, NOW + timedelta(days=1)) == 0
+        assert documents_added_by_user(session, other, NOW) == 0  # an existing page: nothing new
