@@ -77,12 +77,11 @@ def claim_updates(session: Session, limit: int) -> list[ClaimedUpdate]:
     ).all()
     claimed = []
     for row in rows:
-        if row.attempts >= MAX_ATTEMPTS:  # failed as mark_failed does: its message dropped, pruned in time
-            row.status, row.error = InboxStatus.FAILED, f"given up after {row.attempts} attempts"
-            row.body, row.finished_at = None, utcnow()
-        else:
-            row.status, row.attempts = InboxStatus.PROCESSING, row.attempts + 1
-            claimed.append(ClaimedUpdate(row_id(row), row.update_id, row.body or ""))
+        if row.attempts >= MAX_ATTEMPTS:
+            mark_failed(session, row_id(row), f"given up after {row.attempts} attempts", utcnow())
+            continue
+        row.status, row.attempts = InboxStatus.PROCESSING, row.attempts + 1
+        claimed.append(ClaimedUpdate(row_id(row), row.update_id, row.body or ""))
         session.add(row)
     return claimed
 
