@@ -17,7 +17,9 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-NO_PREVIEW = {"is_disabled": True}
+from alerts.telegram_html import NO_PREVIEW
+
+_NO_PREVIEW = NO_PREVIEW.to_dict()  # as Telegram reads it, made once
 JSON_HEADERS = {"Content-Type": "application/json", "User-Agent": BaseRequest.USER_AGENT}
 
 
@@ -101,7 +103,7 @@ class OutboxBot(Bot):
             "chat_id": chat_id,
             "text": text,
             "parse_mode": "HTML",
-            "link_preview_options": NO_PREVIEW,
+            "link_preview_options": _NO_PREVIEW,
             "reply_markup": markup,
             "allow_paid_broadcast": paid or None,  # None: not sent
         }
